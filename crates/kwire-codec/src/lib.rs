@@ -164,3 +164,21 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
         .map(|(i, pair)| Ok(value(pair[0], 2 * i)? << 4 | value(pair[1], 2 * i + 1)?))
         .collect()
 }
+
+/// A request body, tied to the response body that answers it.
+pub trait Request: Message {
+    /// The response body type.
+    type Response: Message;
+}
+
+impl Request for api_versions::ApiVersionsRequest {
+    type Response = api_versions::ApiVersionsResponse;
+}
+
+impl Request for metadata::MetadataRequest {
+    type Response = metadata::MetadataResponse;
+}
+
+impl Request for produce::ProduceRequest {
+    type Response = produce::ProduceResponse;
+}
