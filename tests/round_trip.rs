@@ -24,7 +24,7 @@ async fn keys_headers_null_and_empty_keys_and_tombstones_survive_the_broker() {
         .await
         .expect("connect");
 
-    let records = vec![
+    let records = [
         Record::value("with-key").with_key("k1"),
         Record::value("null-key"),
         Record::value("empty-key").with_key(""),
@@ -40,7 +40,12 @@ async fn keys_headers_null_and_empty_keys_and_tombstones_survive_the_broker() {
     ];
     let mut offsets = Vec::new();
     for r in records.iter().cloned() {
-        let d = producer.send(&topic, r).await.expect("enqueue").await.expect("delivered");
+        let d = producer
+            .send(&topic, r)
+            .await
+            .expect("enqueue")
+            .await
+            .expect("delivered");
         assert_eq!(d.topic, topic);
         assert_eq!(d.partition, 0);
         offsets.push(d.offset);
@@ -50,18 +55,19 @@ async fn keys_headers_null_and_empty_keys_and_tombstones_survive_the_broker() {
     let got = cluster
         .consume(&topic, records.len(), Duration::from_secs(60))
         .expect("console consumer");
-    let expect = |offset: i64, key: Option<&str>, value: Option<&str>, headers: Vec<RecordHeader>| {
-        ConsumedRecord {
-            partition: 0,
-            offset,
-            key: key.map(|k| k.as_bytes().to_vec()),
-            value: value.map(|v| v.as_bytes().to_vec()),
-            headers: headers
-                .into_iter()
-                .map(|h| (h.key, h.value.map(|v| v.to_vec())))
-                .collect(),
-        }
-    };
+    let expect =
+        |offset: i64, key: Option<&str>, value: Option<&str>, headers: Vec<RecordHeader>| {
+            ConsumedRecord {
+                partition: 0,
+                offset,
+                key: key.map(|k| k.as_bytes().to_vec()),
+                value: value.map(|v| v.as_bytes().to_vec()),
+                headers: headers
+                    .into_iter()
+                    .map(|h| (h.key, h.value.map(|v| v.to_vec())))
+                    .collect(),
+            }
+        };
     assert_eq!(
         got,
         vec![
@@ -102,7 +108,12 @@ async fn send_json_reports_partition_and_offset_in_least_bytes_order() {
         .expect("console consumer");
     let values: Vec<(i32, String)> = got
         .iter()
-        .map(|r| (r.partition, String::from_utf8(r.value.clone().unwrap()).unwrap()))
+        .map(|r| {
+            (
+                r.partition,
+                String::from_utf8(r.value.clone().unwrap()).unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         values,
@@ -133,7 +144,9 @@ async fn acks_leader_and_acks_none_both_deliver() {
         }
         producer.flush().await;
     }
-    let got = cluster.consume(&topic, 2, Duration::from_secs(60)).expect("consume");
+    let got = cluster
+        .consume(&topic, 2, Duration::from_secs(60))
+        .expect("consume");
     assert_eq!(got.len(), 2);
     assert_eq!(got[1].value.as_deref(), Some(&b"\"x\""[..]));
 }

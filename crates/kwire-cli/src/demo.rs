@@ -19,7 +19,10 @@ pub async fn run(as_json: bool) -> Result<ExitCode, Failure> {
     let dataset = blocking(kwire_testkit::webhook_examples).await?;
     eprintln!("demo: starting a throwaway Kafka broker on 127.0.0.1");
     let cluster = blocking(kwire_testkit::Cluster::start).await?;
-    eprintln!("demo: broker up at {}; creating topic `{TOPIC}` with {PARTITIONS} partitions", cluster.bootstrap());
+    eprintln!(
+        "demo: broker up at {}; creating topic `{TOPIC}` with {PARTITIONS} partitions",
+        cluster.bootstrap()
+    );
     let cluster = std::sync::Arc::new(cluster);
     {
         let c = cluster.clone();
@@ -28,14 +31,27 @@ pub async fn run(as_json: bool) -> Result<ExitCode, Failure> {
     let producer = Producer::connect(ProducerConfig::new([cluster.bootstrap()]))
         .await
         .map_err(|e| Failure::fatal(e.to_string()))?;
-    eprintln!("demo: producing {} with the LeastBytes partitioner", dataset.display());
+    eprintln!(
+        "demo: producing {} with the LeastBytes partitioner",
+        dataset.display()
+    );
     let summary = produce::produce(&producer, TOPIC, &Input::File(dataset.clone())).await?;
     drop(producer);
     crate::print_summary(&summary, as_json);
     if !as_json {
         let largest = largest_line(&dataset).unwrap_or(0);
-        let most = summary.partitions.iter().map(|p| p.bytes).max().unwrap_or(0);
-        let least = summary.partitions.iter().map(|p| p.bytes).min().unwrap_or(0);
+        let most = summary
+            .partitions
+            .iter()
+            .map(|p| p.bytes)
+            .max()
+            .unwrap_or(0);
+        let least = summary
+            .partitions
+            .iter()
+            .map(|p| p.bytes)
+            .min()
+            .unwrap_or(0);
         println!(
             "LeastBytes gave each record to the partition with the fewest bytes so far: the fullest \
              and emptiest partitions differ by {} bytes, less than the largest record ({largest} bytes).",

@@ -10,7 +10,11 @@ use serde_json::json;
 use crate::Failure;
 
 /// Prints brokers and topics (all of them, or those named).
-pub async fn metadata(bootstrap: &[String], topics: &[String], as_json: bool) -> Result<ExitCode, Failure> {
+pub async fn metadata(
+    bootstrap: &[String],
+    topics: &[String],
+    as_json: bool,
+) -> Result<ExitCode, Failure> {
     let cluster = Cluster::connect(bootstrap, ClusterConfig::default())
         .await
         .map_err(|e| Failure::fatal(e.to_string()))?;
@@ -51,7 +55,10 @@ pub async fn metadata(bootstrap: &[String], topics: &[String], as_json: bool) ->
         });
         println!("{value}");
     } else {
-        println!("cluster {}", response.cluster_id.as_deref().unwrap_or("(no id)"));
+        println!(
+            "cluster {}",
+            response.cluster_id.as_deref().unwrap_or("(no id)")
+        );
         for b in &response.brokers {
             println!("broker {} at {}:{}", b.node_id, b.host, b.port);
         }
@@ -113,7 +120,10 @@ pub async fn api_versions(addr: &str, as_json: bool) -> Result<ExitCode, Failure
             }
         }
         for k in &response.api_keys {
-            println!("  api {:>3}: v{}..=v{}", k.api_key, k.min_version, k.max_version);
+            println!(
+                "  api {:>3}: v{}..=v{}",
+                k.api_key, k.min_version, k.max_version
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -29,7 +29,11 @@ impl Failure {
 }
 
 #[derive(Parser)]
-#[command(name = "kwire", version, about = "A Kafka producer written from the wire protocol up")]
+#[command(
+    name = "kwire",
+    version,
+    about = "A Kafka producer written from the wire protocol up"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -76,7 +80,7 @@ struct ProduceArgs {
     #[arg(long, default_value_t = 5)]
     linger_ms: u64,
     /// Batch size in bytes.
-    #[arg(long, default_value_t = 16 * 1024)]
+    #[arg(long, default_value_t = 64 * 1024)]
     batch_size: usize,
 }
 
@@ -116,7 +120,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("kwire: cannot start the async runtime: {e}");

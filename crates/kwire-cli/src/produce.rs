@@ -47,7 +47,13 @@ pub struct Summary {
 }
 
 impl Summary {
-    fn record(&mut self, partition: i32, offset: i64, bytes: u64, by_partition: &mut BTreeMap<i32, PartitionSummary>) {
+    fn record(
+        &mut self,
+        partition: i32,
+        offset: i64,
+        bytes: u64,
+        by_partition: &mut BTreeMap<i32, PartitionSummary>,
+    ) {
         self.records += 1;
         self.bytes += bytes;
         let p = by_partition.entry(partition).or_insert(PartitionSummary {
@@ -228,7 +234,9 @@ mod tests {
         assert_eq!(json_error(b"42"), None);
         let e = json_error(b"{\"a\": }").unwrap();
         assert!(e.contains("line 1 column 7"), "{e}");
-        assert!(json_error(b"{} {}").unwrap().contains("trailing characters"));
+        assert!(json_error(b"{} {}")
+            .unwrap()
+            .contains("trailing characters"));
     }
 
     #[test]
@@ -240,6 +248,9 @@ mod tests {
         s.record(0, 0, 1, &mut by);
         assert_eq!((s.records, s.bytes), (3, 31));
         let p1 = &by[&1];
-        assert_eq!((p1.records, p1.bytes, p1.first_offset, p1.last_offset), (2, 30, 3, 5));
+        assert_eq!(
+            (p1.records, p1.bytes, p1.first_offset, p1.last_offset),
+            (2, 30, 3, 5)
+        );
     }
 }

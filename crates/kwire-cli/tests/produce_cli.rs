@@ -88,7 +88,24 @@ fn the_webhook_dataset_arrives_exactly_once_byte_identical_where_least_bytes_say
         assert_eq!(got.len(), expected.len(), "partition {p} record count");
         for (i, ((offset, value), want)) in got.iter().zip(&expected).enumerate() {
             assert_eq!(*offset, i as i64, "partition {p} offsets are dense");
-            assert!(value == want, "partition {p} offset {offset}: bytes differ");
+            if value != want {
+                let at = value
+                    .iter()
+                    .zip(want.iter())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                let around = |b: &[u8]| {
+                    String::from_utf8_lossy(&b[at.saturating_sub(40)..(at + 40).min(b.len())])
+                        .into_owned()
+                };
+                panic!(
+                    "partition {p} offset {offset}: bytes differ at byte {at} (lengths {} and {}): got {:?}, sent {:?}",
+                    value.len(),
+                    want.len(),
+                    around(value),
+                    around(want)
+                );
+            }
         }
         let reported = summary["partitions"]
             .as_array()
@@ -99,7 +116,9 @@ fn the_webhook_dataset_arrives_exactly_once_byte_identical_where_least_bytes_say
         assert_eq!(reported["records"], expected.len() as u64);
         assert_eq!(reported["first_offset"], 0);
         assert_eq!(reported["last_offset"], expected.len() as u64 - 1);
-        assert!(consumed.iter().all(|r| r.key.is_none() && r.headers.is_empty()));
+        assert!(consumed
+            .iter()
+            .all(|r| r.key.is_none() && r.headers.is_empty()));
     }
 }
 
@@ -109,7 +128,11 @@ fn an_invalid_line_is_reported_and_skipped_and_the_rest_delivered() {
     let topic = unique_topic("badline");
     cluster.create_topic(&topic, 2).unwrap();
     let mut file = tempfile::NamedTempFile::new().unwrap();
-    write!(file, "{{\"a\":1}}\n{{\"a\":\n\n[1,2,3]\r\n\"text\"\nnot json\n").unwrap();
+    write!(
+        file,
+        "{{\"a\":1}}\n{{\"a\":\n\n[1,2,3]\r\n\"text\"\nnot json\n"
+    )
+    .unwrap();
     let out = kwire(&[
         "produce",
         "-b",
@@ -169,7 +192,9 @@ fn an_unreachable_broker_fails_quickly_with_one_sentence() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
-        err.starts_with(&format!("kwire: could not connect to broker at {addr}: Connection refused")),
+        err.starts_with(&format!(
+            "kwire: could not connect to broker at {addr}: Connection refused"
+        )),
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -193,7 +218,14 @@ fn metadata_lists_a_created_topic_with_its_partitions() {
     let cluster = shared();
     let topic = unique_topic("meta");
     cluster.create_topic(&topic, 3).unwrap();
-    let out = kwire(&["metadata", "-b", cluster.bootstrap(), "-t", &topic, "--json"]);
+    let out = kwire(&[
+        "metadata",
+        "-b",
+        cluster.bootstrap(),
+        "-t",
+        &topic,
+        "--json",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["topics"][0]["name"], topic.as_str());

@@ -108,7 +108,10 @@ impl std::fmt::Debug for Cluster {
 
 impl Cluster {
     /// Connects to the first reachable bootstrap address and learns the brokers.
-    pub async fn connect<S: AsRef<str>>(bootstrap: &[S], config: ClusterConfig) -> Result<Cluster, ConnectionError> {
+    pub async fn connect<S: AsRef<str>>(
+        bootstrap: &[S],
+        config: ClusterConfig,
+    ) -> Result<Cluster, ConnectionError> {
         let bootstrap: Vec<String> = bootstrap.iter().map(|s| s.as_ref().to_owned()).collect();
         for addr in &bootstrap {
             validate_addr(addr)?;
@@ -126,12 +129,13 @@ impl Cluster {
             connections: tokio::sync::Mutex::new(HashMap::new()),
             any: tokio::sync::Mutex::new(None),
         };
-        cluster.fetch(MetadataRequest {
-            topics: Some(Vec::new()),
-            allow_auto_topic_creation: false,
-            ..Default::default()
-        })
-        .await?;
+        cluster
+            .fetch(MetadataRequest {
+                topics: Some(Vec::new()),
+                allow_auto_topic_creation: false,
+                ..Default::default()
+            })
+            .await?;
         Ok(cluster)
     }
 
@@ -166,7 +170,10 @@ impl Cluster {
         let mut attempt = 0;
         loop {
             let response = self
-                .fetch(MetadataRequest::for_topics(&[topic], self.config.allow_auto_topic_creation))
+                .fetch(MetadataRequest::for_topics(
+                    &[topic],
+                    self.config.allow_auto_topic_creation,
+                ))
                 .await;
             let outcome = match response {
                 Ok(r) => topic_outcome(&r, topic),
@@ -181,7 +188,9 @@ impl Cluster {
                 }
                 Err(e) => {
                     let retry = match &e {
-                        ConnectionError::UnknownTopic { .. } => self.config.allow_auto_topic_creation,
+                        ConnectionError::UnknownTopic { .. } => {
+                            self.config.allow_auto_topic_creation
+                        }
                         other => other.is_retriable(),
                     };
                     attempt += 1;
@@ -218,7 +227,10 @@ impl Cluster {
     }
 
     /// Sends a metadata request to any reachable broker and merges the answer into the cache.
-    pub async fn fetch(&self, request: MetadataRequest) -> Result<MetadataResponse, ConnectionError> {
+    pub async fn fetch(
+        &self,
+        request: MetadataRequest,
+    ) -> Result<MetadataResponse, ConnectionError> {
         let conn = self.any_connection().await?;
         let response = match conn.call(&request).await {
             Ok(r) => r,
@@ -265,7 +277,11 @@ impl Cluster {
                 return Ok(c.clone());
             }
         }
-        let known: Vec<String> = lock(&self.state).brokers.values().map(|b| b.addr.clone()).collect();
+        let known: Vec<String> = lock(&self.state)
+            .brokers
+            .values()
+            .map(|b| b.addr.clone())
+            .collect();
         let mut last = None;
         for addr in self.bootstrap.iter().chain(known.iter()) {
             match Connection::connect(addr, self.config.connection.clone()).await {
@@ -287,7 +303,10 @@ impl Cluster {
     }
 }
 
-fn topic_outcome(response: &MetadataResponse, topic: &str) -> Result<TopicMetadata, ConnectionError> {
+fn topic_outcome(
+    response: &MetadataResponse,
+    topic: &str,
+) -> Result<TopicMetadata, ConnectionError> {
     let t = response
         .topics
         .iter()
@@ -327,7 +346,11 @@ fn topic_outcome(response: &MetadataResponse, topic: &str) -> Result<TopicMetada
         });
     }
     if let Some(p) = partitions.iter().find(|p| p.leader_id < 0) {
-        let error = if p.error == ErrorCode::None { ErrorCode::LeaderNotAvailable } else { p.error };
+        let error = if p.error == ErrorCode::None {
+            ErrorCode::LeaderNotAvailable
+        } else {
+            p.error
+        };
         return Err(ConnectionError::Topic {
             topic: topic.to_owned(),
             error,
@@ -346,7 +369,9 @@ fn validate_addr(addr: &str) -> Result<(), ConnectionError> {
         addr: addr.to_owned(),
         reason: reason.to_owned(),
     };
-    let (host, port) = addr.rsplit_once(':').ok_or_else(|| invalid("expected host:port"))?;
+    let (host, port) = addr
+        .rsplit_once(':')
+        .ok_or_else(|| invalid("expected host:port"))?;
     if host.is_empty() {
         return Err(invalid("the host is empty"));
     }

@@ -18,7 +18,10 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use kwire_codec::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
 use kwire_codec::header::split_frame;
-use kwire_codec::{encode_request_frame, ApiKey, ErrorCode, Message, Reader, Request, RequestHeader, ResponseHeader};
+use kwire_codec::{
+    encode_request_frame, ApiKey, ErrorCode, Message, Reader, Request, RequestHeader,
+    ResponseHeader,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
@@ -111,7 +114,10 @@ impl std::fmt::Debug for Connection {
 
 impl Connection {
     /// Opens a connection to `addr` (`host:port`) and negotiates API versions.
-    pub async fn connect(addr: &str, config: ConnectionConfig) -> Result<Connection, ConnectionError> {
+    pub async fn connect(
+        addr: &str,
+        config: ConnectionConfig,
+    ) -> Result<Connection, ConnectionError> {
         let stream = tokio::time::timeout(config.connect_timeout, TcpStream::connect(addr))
             .await
             .map_err(|_| ConnectionError::ConnectTimeout {
@@ -168,7 +174,11 @@ impl Connection {
 
     /// Closes the connection: requests in flight fail with [`ConnectionError::Closed`].
     pub fn close(&self) {
-        fail_all(&self.inner.pending, "closed by the client".to_owned(), &self.inner.addr);
+        fail_all(
+            &self.inner.pending,
+            "closed by the client".to_owned(),
+            &self.inner.addr,
+        );
         self.inner.reader.abort();
         self.inner.writer.abort();
     }
@@ -183,7 +193,9 @@ impl Connection {
         };
         let mut version = kwire_codec::api_versions::MAX_VERSION;
         loop {
-            let frame = self.round_trip(ApiKey::ApiVersions, version, &request).await?;
+            let frame = self
+                .round_trip(ApiKey::ApiVersions, version, &request)
+                .await?;
             let mut r = Reader::new(frame);
             ResponseHeader::decode(&mut r, 0).map_err(|e| self.decode_error(e))?;
             let body = r.take_rest();
@@ -234,21 +246,46 @@ impl Connection {
     }
 
     /// Sends `request` at `version` and waits for its response.
-    pub async fn call_at<R: Request>(&self, version: i16, request: &R) -> Result<R::Response, ConnectionError> {
+    pub async fn call_at<R: Request>(
+        &self,
+        version: i16,
+        request: &R,
+    ) -> Result<R::Response, ConnectionError> {
+        self.start_call(version, request).await?.wait().await
+    }
+
+    /// Queues `request` at `version` for writing and returns the future of its response.
+    ///
+    /// Requests reach the socket in the order their `start_call` returned, so a caller that
+    /// starts several calls one after another knows the broker sees them in that order. The
+    /// response future may then be awaited anywhere; the request timeout counts from here.
+    pub async fn start_call<R: Request>(
+        &self,
+        version: i16,
+        request: &R,
+    ) -> Result<ResponseFuture<R::Response>, ConnectionError> {
         let api = api_key_of::<R>();
-        let frame = self.round_trip(api, version, request).await?;
-        let mut r = Reader::new(frame);
-        ResponseHeader::decode(&mut r, api.response_header_version(version))
-            .map_err(|e| self.decode_error(e))?;
-        let response = R::Response::decode_from(&mut r, version).map_err(|e| self.decode_error(e))?;
-        r.finish("_end")
-            .map_err(|e| self.decode_error(e.in_message(R::Response::NAME, version)))?;
-        Ok(response)
+        let deadline = tokio::time::Instant::now() + self.inner.config.request_timeout;
+        let response = tokio::time::timeout_at(deadline, self.queue(api, version, request))
+            .await
+            .map_err(|_| self.timeout_error(api))??;
+        Ok(ResponseFuture {
+            conn: self.clone(),
+            api,
+            version,
+            deadline,
+            response,
+            _body: std::marker::PhantomData,
+        })
     }
 
     /// Sends `request` at `version` without waiting for a response (Produce with acks=0,
     /// which the broker never answers). Returns once the request is queued for writing.
-    pub async fn send_without_response<R: Request>(&self, version: i16, request: &R) -> Result<(), ConnectionError> {
+    pub async fn send_without_response<R: Request>(
+        &self,
+        version: i16,
+        request: &R,
+    ) -> Result<(), ConnectionError> {
         let frame = self.encode(api_key_of::<R>(), version, request)?.1;
         self.check_open()?;
         self.inner
@@ -260,8 +297,16 @@ impl Connection {
             .map_err(|_| self.closed_error())
     }
 
-    fn encode<M: Message>(&self, api: ApiKey, version: i16, body: &M) -> Result<(i32, Bytes), ConnectionError> {
-        let correlation_id = self.inner.next_correlation_id.fetch_add(1, Ordering::Relaxed);
+    fn encode<M: Message>(
+        &self,
+        api: ApiKey,
+        version: i16,
+        body: &M,
+    ) -> Result<(i32, Bytes), ConnectionError> {
+        let correlation_id = self
+            .inner
+            .next_correlation_id
+            .fetch_add(1, Ordering::Relaxed);
         let header = RequestHeader {
             request_api_key: api.code(),
             request_api_version: version,
@@ -275,40 +320,63 @@ impl Connection {
     }
 
     /// Queues a request frame and waits for the response frame (without its size prefix).
-    async fn round_trip<M: Message>(&self, api: ApiKey, version: i16, body: &M) -> Result<Bytes, ConnectionError> {
-        let (correlation_id, frame) = self.encode(api, version, body)?;
-        let timeout = self.inner.config.request_timeout;
+    async fn round_trip<M: Message>(
+        &self,
+        api: ApiKey,
+        version: i16,
+        body: &M,
+    ) -> Result<Bytes, ConnectionError> {
+        let deadline = tokio::time::Instant::now() + self.inner.config.request_timeout;
         let exchange = async {
-            let slot = self
-                .inner
-                .slots
-                .clone()
-                .acquire_owned()
+            self.queue(api, version, body)
+                .await?
                 .await
-                .map_err(|_| self.closed_error())?;
-            self.check_open()?;
-            let (reply, response) = oneshot::channel();
-            let waiter = Waiter {
-                correlation_id,
-                reply,
-                _slot: slot,
-            };
-            self.inner
-                .outgoing
-                .send(Outgoing {
-                    frame,
-                    waiter: Some(waiter),
-                })
-                .map_err(|_| self.closed_error())?;
-            response.await.map_err(|_| self.closed_error())?
+                .map_err(|_| self.closed_error())?
         };
-        tokio::time::timeout(timeout, exchange)
+        tokio::time::timeout_at(deadline, exchange)
             .await
-            .map_err(|_| ConnectionError::Timeout {
-                api: api.name(),
-                addr: self.inner.addr.clone(),
-                after: timeout,
-            })?
+            .map_err(|_| self.timeout_error(api))?
+    }
+
+    /// Waits for an in-flight slot, then hands the frame to the writer task. Returns the
+    /// channel its response frame will arrive on.
+    async fn queue<M: Message>(
+        &self,
+        api: ApiKey,
+        version: i16,
+        body: &M,
+    ) -> Result<oneshot::Receiver<Result<Bytes, ConnectionError>>, ConnectionError> {
+        let (correlation_id, frame) = self.encode(api, version, body)?;
+        let slot = self
+            .inner
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| self.closed_error())?;
+        self.check_open()?;
+        let (reply, response) = oneshot::channel();
+        let waiter = Waiter {
+            correlation_id,
+            reply,
+            _slot: slot,
+        };
+        self.inner
+            .outgoing
+            .send(Outgoing {
+                frame,
+                waiter: Some(waiter),
+            })
+            .map_err(|_| self.closed_error())?;
+        Ok(response)
+    }
+
+    fn timeout_error(&self, api: ApiKey) -> ConnectionError {
+        ConnectionError::Timeout {
+            api: api.name(),
+            addr: self.inner.addr.clone(),
+            after: self.inner.config.request_timeout,
+        }
     }
 
     fn check_open(&self) -> Result<(), ConnectionError> {
@@ -399,14 +467,22 @@ async fn write_loop(
     }
 }
 
-async fn read_loop(addr: String, mut socket: OwnedReadHalf, pending: Arc<Mutex<Pending>>, max_size: usize) {
+async fn read_loop(
+    addr: String,
+    mut socket: OwnedReadHalf,
+    pending: Arc<Mutex<Pending>>,
+    max_size: usize,
+) {
     let mut buf = BytesMut::with_capacity(64 * 1024);
     let reason = loop {
         match split_frame(&mut buf, max_size) {
             Err(e) => break format!("bad response frame: {e}"),
             Ok(Some(frame)) => {
                 if frame.len() < 4 {
-                    break format!("response frame of {} bytes has no correlation id", frame.len());
+                    break format!(
+                        "response frame of {} bytes has no correlation id",
+                        frame.len()
+                    );
                 }
                 let got = i32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]);
                 let waiter = lock(&pending).waiters.pop_front();
@@ -422,7 +498,9 @@ async fn read_loop(addr: String, mut socket: OwnedReadHalf, pending: Arc<Mutex<P
                             expected,
                             got,
                         }));
-                        break format!("response correlation id {got} does not match the expected {expected}");
+                        break format!(
+                            "response correlation id {got} does not match the expected {expected}"
+                        );
                     }
                     None => break format!("unexpected response with correlation id {got}"),
                 }
@@ -432,10 +510,45 @@ async fn read_loop(addr: String, mut socket: OwnedReadHalf, pending: Arc<Mutex<P
         }
         match socket.read_buf(&mut buf).await {
             Ok(0) if buf.is_empty() => break "closed by the broker".to_owned(),
-            Ok(0) => break format!("closed by the broker in the middle of a frame ({} bytes received)", buf.len()),
+            Ok(0) => {
+                break format!(
+                    "closed by the broker in the middle of a frame ({} bytes received)",
+                    buf.len()
+                )
+            }
             Ok(_) => {}
             Err(e) => break format!("read failed: {e}"),
         }
     };
     fail_all(&pending, reason, &addr);
+}
+
+/// The response to a request queued with [`Connection::start_call`]; [`ResponseFuture::wait`]
+/// gives it.
+pub struct ResponseFuture<T> {
+    conn: Connection,
+    api: ApiKey,
+    version: i16,
+    deadline: tokio::time::Instant,
+    response: oneshot::Receiver<Result<Bytes, ConnectionError>>,
+    _body: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: Message> ResponseFuture<T> {
+    /// Waits for the response (until the request timeout) and decodes it.
+    pub async fn wait(self) -> Result<T, ConnectionError> {
+        let conn = &self.conn;
+        let frame = tokio::time::timeout_at(self.deadline, self.response)
+            .await
+            .map_err(|_| conn.timeout_error(self.api))?
+            .map_err(|_| conn.closed_error())??;
+        let version = self.version;
+        let mut r = Reader::new(frame);
+        ResponseHeader::decode(&mut r, self.api.response_header_version(version))
+            .map_err(|e| conn.decode_error(e.in_message(T::NAME, version)))?;
+        let response = T::decode_from(&mut r, version).map_err(|e| conn.decode_error(e))?;
+        r.finish("_end")
+            .map_err(|e| conn.decode_error(e.in_message(T::NAME, version)))?;
+        Ok(response)
+    }
 }

@@ -60,7 +60,7 @@ pub struct ProducerConfig {
 }
 
 impl ProducerConfig {
-    /// Defaults: acks=all, 5 ms linger, 16 KiB batches, 1 MiB requests, 32 MiB buffer,
+    /// Defaults: acks=all, 5 ms linger, 64 KiB batches, 1 MiB requests, 32 MiB buffer,
     /// 5 retries 100 ms apart within 2 minutes, 30 s request timeout, 5 requests in flight,
     /// no topic auto-creation.
     pub fn new<S: Into<String>>(bootstrap: impl IntoIterator<Item = S>) -> Self {
@@ -69,7 +69,7 @@ impl ProducerConfig {
             client_id: "kwire".to_owned(),
             acks: Acks::All,
             linger: Duration::from_millis(5),
-            batch_size: 16 * 1024,
+            batch_size: 64 * 1024,
             max_request_size: 1024 * 1024,
             buffer_memory: 32 * 1024 * 1024,
             retries: 5,

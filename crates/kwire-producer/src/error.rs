@@ -25,7 +25,9 @@ pub enum ProducerError {
         max: usize,
     },
     /// The record named a partition the topic does not have.
-    #[error("topic `{topic}` has {partitions} partitions, so partition {partition} does not exist")]
+    #[error(
+        "topic `{topic}` has {partitions} partitions, so partition {partition} does not exist"
+    )]
     UnknownPartition {
         /// The topic.
         topic: String,
@@ -69,7 +71,10 @@ pub enum ProducerError {
 }
 
 fn message_suffix(message: &Option<String>) -> String {
-    message.as_ref().map(|m| format!(" ({m})")).unwrap_or_default()
+    message
+        .as_ref()
+        .map(|m| format!(" ({m})"))
+        .unwrap_or_default()
 }
 
 impl From<ConnectionError> for ProducerError {

@@ -13,7 +13,13 @@ use std::sync::Mutex;
 pub trait Partitioner: Send + Sync + std::fmt::Debug {
     /// The partition (from 0 to `partitions - 1`) for a record with `key` and `value` on
     /// `topic`, which has `partitions` partitions (at least one).
-    fn partition(&self, topic: &str, partitions: u32, key: Option<&[u8]>, value: Option<&[u8]>) -> u32;
+    fn partition(
+        &self,
+        topic: &str,
+        partitions: u32,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+    ) -> u32;
 }
 
 /// Sends each record to the partition of its topic that has been given the fewest key and
@@ -41,7 +47,13 @@ impl LeastBytes {
 }
 
 impl Partitioner for LeastBytes {
-    fn partition(&self, topic: &str, partitions: u32, key: Option<&[u8]>, value: Option<&[u8]>) -> u32 {
+    fn partition(
+        &self,
+        topic: &str,
+        partitions: u32,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+    ) -> u32 {
         let mut all = self.counters.lock().unwrap_or_else(|p| p.into_inner());
         let counters = match all.get_mut(topic) {
             Some(c) => c,
@@ -74,7 +86,13 @@ impl RoundRobin {
 }
 
 impl Partitioner for RoundRobin {
-    fn partition(&self, topic: &str, partitions: u32, _key: Option<&[u8]>, _value: Option<&[u8]>) -> u32 {
+    fn partition(
+        &self,
+        topic: &str,
+        partitions: u32,
+        _key: Option<&[u8]>,
+        _value: Option<&[u8]>,
+    ) -> u32 {
         let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
         let n = next.entry(topic.to_owned()).or_insert(0);
         let chosen = *n % partitions.max(1);

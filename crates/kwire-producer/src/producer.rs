@@ -9,10 +9,14 @@ use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use kwire_codec::produce::{PartitionProduceData, ProduceRequest, ProduceResponse, TopicProduceData};
+use kwire_codec::produce::{
+    PartitionProduceData, ProduceRequest, ProduceResponse, TopicProduceData,
+};
 use kwire_codec::record::{BatchBuilder, RECORD_BATCH_OVERHEAD};
 use kwire_codec::{ApiKey, ErrorCode};
-use kwire_connection::{Cluster, ClusterConfig, ConnectionConfig, ConnectionError, TopicMetadata};
+use kwire_connection::{
+    Cluster, ClusterConfig, ConnectionConfig, ConnectionError, ResponseFuture, TopicMetadata,
+};
 use serde::Serialize;
 use tokio::sync::{oneshot, Notify, Semaphore};
 
@@ -54,6 +58,9 @@ struct State {
     open: HashMap<(String, i32), OpenBatch>,
     ready: VecDeque<Batch>,
     in_flight: usize,
+    /// Partitions with a batch in flight: the next batch of a partition waits for the
+    /// outcome of the previous one, so that retries never reorder records.
+    busy: HashSet<(String, i32)>,
     flush_requested: bool,
     closed: bool,
 }
@@ -100,8 +107,9 @@ impl Drop for Handle {
 /// # Limitations
 ///
 /// - Not idempotent: a batch resent after a timeout or a lost connection may be written
-///   twice, and with more than one request in flight a resent batch may land after a later
-///   one.
+///   twice.
+/// - Each partition has at most one batch in flight, so records of a partition land in the
+///   order they were sent, retries included; parallelism comes from partitions and brokers.
 /// - No compression and no transactions.
 /// - Dropping every clone stops the producer after it has delivered (or failed) what was
 ///   buffered; call [`Producer::flush`] to wait for that.
@@ -184,7 +192,11 @@ impl Producer {
 
     /// Serializes `value` as JSON, sends it as the value of a record without key to `topic`,
     /// and waits until the broker acknowledges it.
-    pub async fn send_json<T: Serialize + ?Sized>(&self, topic: &str, value: &T) -> Result<Delivery, ProducerError> {
+    pub async fn send_json<T: Serialize + ?Sized>(
+        &self,
+        topic: &str,
+        value: &T,
+    ) -> Result<Delivery, ProducerError> {
         let bytes = serde_json::to_vec(value).map_err(|e| ProducerError::Serialize(Arc::new(e)))?;
         self.send(topic, Record::value(bytes)).await?.await
     }
@@ -365,10 +377,11 @@ impl Shared {
             self.seal(&mut state, key, open);
         }
         let mut taken = Vec::new();
-        let mut seen = HashSet::new();
         let mut kept = VecDeque::new();
         while let Some(b) = state.ready.pop_front() {
-            if b.not_before <= now && seen.insert((b.topic.clone(), b.partition)) {
+            let key = (b.topic.clone(), b.partition);
+            if b.not_before <= now && !state.busy.contains(&key) {
+                state.busy.insert(key);
                 taken.push(b);
             } else {
                 kept.push_back(b);
@@ -380,7 +393,13 @@ impl Shared {
             .open
             .values()
             .map(|b| b.created + linger)
-            .chain(state.ready.iter().map(|b| b.not_before.max(now)))
+            .chain(
+                state
+                    .ready
+                    .iter()
+                    .filter(|b| !state.busy.contains(&(b.topic.clone(), b.partition)))
+                    .map(|b| b.not_before.max(now)),
+            )
             .min();
         let done = state.closed && state.is_idle();
         if state.is_idle() {
@@ -402,9 +421,21 @@ impl Shared {
         self.wake.notify_one();
     }
 
+    /// Lets the next batch of the batch's partition go.
+    fn release(&self, batch: &Batch) {
+        self.lock()
+            .busy
+            .remove(&(batch.topic.clone(), batch.partition));
+    }
+
     fn succeed(&self, batch: Batch, base_offset: i64, log_append_time_ms: i64) {
+        self.release(&batch);
         for (i, w) in batch.waiters.into_iter().enumerate() {
-            let offset = if base_offset < 0 { -1 } else { base_offset + i as i64 };
+            let offset = if base_offset < 0 {
+                -1
+            } else {
+                base_offset + i as i64
+            };
             let timestamp = if log_append_time_ms >= 0 {
                 log_append_time_ms
             } else {
@@ -434,9 +465,14 @@ impl Shared {
                 self.cluster.invalidate(&batch.topic);
             }
             batch.not_before = Instant::now() + backoff;
-            self.lock().ready.push_front(batch);
+            // Released and requeued under one lock, so no later batch of the partition
+            // can slip in first.
+            let mut state = self.lock();
+            state.busy.remove(&(batch.topic.clone(), batch.partition));
+            state.ready.push_front(batch);
             return;
         }
+        self.release(&batch);
         let error = if batch.attempts > 1 {
             ProducerError::RetriesExhausted {
                 topic: batch.topic.clone(),
@@ -501,37 +537,59 @@ async fn dispatch(shared: &Arc<Shared>, batches: Vec<Batch>) {
             }
         }
     }
-    for (leader, group) in by_leader {
-        tokio::spawn(send_to_leader(shared.clone(), leader, group));
+    // Requests are queued on each connection here, in order, so that batches of one
+    // partition reach the broker in the order they were made; only the waiting for
+    // responses happens in separate tasks.
+    let mut leaders: Vec<_> = by_leader.into_iter().collect();
+    leaders.sort_by_key(|(leader, _)| *leader);
+    for (leader, group) in leaders {
+        let n = group.len();
+        match produce(shared, leader, &group).await {
+            Err(e) => {
+                for (batch, _) in group {
+                    shared.retry_or_fail(batch, e.clone(), true);
+                }
+                shared.finished(n);
+            }
+            Ok(Sent::WithoutResponse) => {
+                for (batch, _) in group {
+                    shared.succeed(batch, -1, -1);
+                }
+                shared.finished(n);
+            }
+            Ok(Sent::Pending(response, by_id)) => {
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    match response.wait().await {
+                        Ok(response) => settle(&shared, group, &response, by_id),
+                        Err(e) => {
+                            let e = ProducerError::from(e);
+                            for (batch, _) in group {
+                                shared.retry_or_fail(batch, e.clone(), true);
+                            }
+                        }
+                    }
+                    shared.finished(n);
+                });
+            }
+        }
     }
 }
 
-async fn send_to_leader(shared: Arc<Shared>, leader: i32, group: Vec<(Batch, Arc<TopicMetadata>)>) {
-    let n = group.len();
-    let outcome = produce(&shared, leader, &group).await;
-    match outcome {
-        Err(e) => {
-            for (batch, _) in group {
-                shared.retry_or_fail(batch, e.clone(), true);
-            }
-        }
-        Ok(None) => {
-            for (batch, _) in group {
-                shared.succeed(batch, -1, -1);
-            }
-        }
-        Ok(Some((response, by_id))) => settle(&shared, group, &response, by_id),
-    }
-    shared.finished(n);
+/// A Produce request on its way.
+enum Sent {
+    /// acks=0: the broker will not answer.
+    WithoutResponse,
+    /// The response to come, and whether topics are named by id (v13+).
+    Pending(ResponseFuture<ProduceResponse>, bool),
 }
 
-/// Sends one Produce request for `group`. `Ok(None)` means sent with acks=0. The flag tells
-/// whether topics were named by id (v13+).
+/// Builds one Produce request for `group` and queues it on the leader's connection.
 async fn produce(
     shared: &Shared,
     leader: i32,
     group: &[(Batch, Arc<TopicMetadata>)],
-) -> Result<Option<(ProduceResponse, bool)>, ProducerError> {
+) -> Result<Sent, ProducerError> {
     let conn = shared.cluster.broker(leader).await?;
     let mut version = conn.version(ApiKey::Produce)?;
     let all_have_ids = group.iter().all(|(_, m)| m.topic_id != [0; 16]);
@@ -559,25 +617,40 @@ async fn produce(
     let request = ProduceRequest {
         transactional_id: None,
         acks: shared.config.acks.code(),
-        timeout_ms: shared.config.request_timeout.as_millis().min(i32::MAX as u128) as i32,
+        timeout_ms: shared
+            .config
+            .request_timeout
+            .as_millis()
+            .min(i32::MAX as u128) as i32,
         topic_data: topics,
         unknown_tagged_fields: Vec::new(),
     };
     if shared.config.acks == Acks::None {
         conn.send_without_response(version, &request).await?;
-        return Ok(None);
+        return Ok(Sent::WithoutResponse);
     }
-    let response = conn.call_at(version, &request).await?;
-    Ok(Some((response, by_id)))
+    let response = conn.start_call(version, &request).await?;
+    Ok(Sent::Pending(response, by_id))
 }
 
 /// Resolves or requeues each batch from its partition's result.
-fn settle(shared: &Shared, group: Vec<(Batch, Arc<TopicMetadata>)>, response: &ProduceResponse, by_id: bool) {
+fn settle(
+    shared: &Shared,
+    group: Vec<(Batch, Arc<TopicMetadata>)>,
+    response: &ProduceResponse,
+    by_id: bool,
+) {
     for (batch, meta) in group {
         let result = response
             .responses
             .iter()
-            .filter(|t| if by_id { t.topic_id == meta.topic_id } else { t.name == batch.topic })
+            .filter(|t| {
+                if by_id {
+                    t.topic_id == meta.topic_id
+                } else {
+                    t.name == batch.topic
+                }
+            })
             .flat_map(|t| t.partition_responses.iter())
             .find(|p| p.index == batch.partition);
         let Some(p) = result else {

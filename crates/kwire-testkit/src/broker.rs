@@ -78,7 +78,7 @@ impl Broker {
         loop {
             match start_once(&home) {
                 Ok(broker) => return Ok(broker),
-                Err(Failure::PortTaken(e)) if attempt < START_ATTEMPTS => { eprintln!("retrying after: {e}"); attempt += 1 }
+                Err(Failure::PortTaken(_)) if attempt < START_ATTEMPTS => attempt += 1,
                 Err(Failure::PortTaken(error) | Failure::Other(error)) => return Err(error),
             }
         }
@@ -125,9 +125,7 @@ fn start_once(home: &KafkaHome) -> Result<Broker, Failure> {
     let log_path = logs.join("broker.log");
     let stdout_path = logs.join("stdout.log");
 
-    let (mut port, controller_port) = free_ports()?;
-    static HOLD: std::sync::OnceLock<TcpListener> = std::sync::OnceLock::new();
-    if HOLD.get().is_none() { let l = TcpListener::bind("127.0.0.1:0").unwrap(); port = l.local_addr().unwrap().port(); HOLD.set(l).unwrap(); eprintln!("hack: port {port} is held"); }
+    let (port, controller_port) = free_ports()?;
     let properties = dir.path().join("server.properties");
     let log_config = dir.path().join("log4j2.properties");
     write(
@@ -291,10 +289,19 @@ fn write(path: &Path, contents: &str) -> Result<(), TestkitError> {
 /// The first errors matter because a failing broker logs the cause once and then many
 /// lines of orderly shutdown.
 fn log_tail(log: &str, stdout: &Path) -> String {
-    let errors: Vec<&str> = log
-        .lines()
-        .filter(|line| line.contains("] ERROR ") || line.contains("] FATAL "))
+    // Each ERROR line with the exception line that follows it, if any.
+    let lines: Vec<&str> = log.lines().collect();
+    let errors: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| line.contains("] ERROR ") || line.contains("] FATAL "))
         .take(FIRST_ERRORS)
+        .map(|(i, line)| match lines.get(i + 1) {
+            Some(next) if !next.starts_with('[') && !next.trim().is_empty() => {
+                format!("{line}\n    {}", next.trim())
+            }
+            _ => (*line).to_owned(),
+        })
         .collect();
     let mut tail = String::new();
     if !errors.is_empty() {
@@ -320,4 +327,46 @@ fn log_tail(log: &str, stdout: &Path) -> String {
         );
     }
     tail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn startup_errors_quote_the_first_error_with_its_exception_and_the_last_lines() {
+        let log = "[t] INFO starting (a)\n\
+                   [t] ERROR Unable to start acceptor for PLAINTEXT (b)\n\
+                   org.apache.kafka.common.KafkaException: Socket server failed to bind: Address already in use.\n\
+                   \tat kafka.network.Acceptor.openServerSocket\n\
+                   [t] INFO shut down completely (c)\n";
+        let tail = log_tail(log, Path::new("/nonexistent/stdout.log"));
+        assert!(tail.contains("ERROR Unable to start acceptor"), "{tail}");
+        assert!(tail
+            .contains("    org.apache.kafka.common.KafkaException: Socket server failed to bind"));
+        assert!(
+            tail.ends_with("[t] INFO shut down completely (c)"),
+            "{tail}"
+        );
+        assert_eq!(
+            log_tail("", Path::new("/nonexistent")),
+            "(the log is empty)"
+        );
+    }
+
+    #[test]
+    fn the_broker_listens_on_loopback_only() {
+        let properties = server_properties(9092, 9093, Path::new("/tmp/d"));
+        assert!(properties
+            .contains("\nlisteners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093\n"));
+        assert!(properties.contains("\ncontroller.quorum.bootstrap.servers=127.0.0.1:9093\n"));
+        assert!(properties.contains("\nlog.dirs=/tmp/d\n"));
+        assert!(!properties.contains("0.0.0.0"));
+    }
+
+    #[test]
+    fn free_ports_are_distinct() {
+        let (a, b) = free_ports().unwrap();
+        assert_ne!(a, b);
+    }
 }

@@ -152,7 +152,10 @@ impl Supervised {
             .args(&program.args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .process_group(0);
+            .process_group(0)
+            // Only what this call sets may steer the supervisor, never an inherited value.
+            .env_remove("KWIRE_PROGRAM_OUT")
+            .env_remove("KWIRE_CLEANUP_DIR");
         for (key, value) in &program.env {
             command.env(key, value);
         }
@@ -244,8 +247,9 @@ impl Supervised {
             return;
         }
 
-        let _ = Command::new("kill")
-            .arg("-9")
+        // The shell's built-in `kill`: a `kill` binary is not installed everywhere.
+        let _ = Command::new("/bin/sh")
+            .args(["-c", "kill -9 \"$1\"", "sh"])
             .arg(self.pid.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -386,7 +390,14 @@ mod tests {
     fn the_pid_is_the_program_itself() {
         let program = Program::new("a sleeper", "sleep").arg("30");
         let (mut child, _pipes) = Supervised::spawn(&program, Output::Piped).unwrap();
-        let cmdline = std::fs::read(format!("/proc/{}/cmdline", child.pid())).unwrap();
+        // The pid is printed just before `exec`, so the program may take a moment to appear.
+        let cmdline_path = format!("/proc/{}/cmdline", child.pid());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut cmdline = std::fs::read(&cmdline_path).unwrap();
+        while !cmdline.starts_with(b"sleep\0") && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+            cmdline = std::fs::read(&cmdline_path).unwrap();
+        }
         assert!(cmdline.starts_with(b"sleep\0"), "{cmdline:?}");
         child.stop();
         assert!(!Path::new(&format!("/proc/{}", child.pid())).exists());

@@ -1,0 +1,17 @@
+# Short names for kwire's common commands (https://github.com/casey/just).
+
+# Run the demo: a throwaway local Kafka broker and the GitHub webhook examples.
+demo:
+    cargo run -p kwire-cli -- demo
+
+# Every test, against real Kafka brokers started by the testkit.
+test:
+    cargo test --workspace
+
+# What CI runs.
+ci:
+    bash .ci/run
+
+lint:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
