@@ -308,6 +308,7 @@ impl Message for ApiVersionsResponse {
             let mut finalized = Vec::new();
             let mut zk = false;
             out.unknown_tagged_fields = r.tagged_fields("_tagged_fields", |tag, r| {
+                // A field equal to its default is kept raw (see `Reader::tagged_fields`).
                 match tag {
                     0 => {
                         supported = r.array(true, 6, "supported_features", |r| {
@@ -318,9 +319,13 @@ impl Message for ApiVersionsResponse {
                                 unknown_tagged_fields: r
                                     .unknown_tagged_fields("supported_features._tagged_fields")?,
                             })
-                        })?
+                        })?;
+                        return Ok(!supported.is_empty());
                     }
-                    1 => epoch = r.i64("finalized_features_epoch")?,
+                    1 => {
+                        epoch = r.i64("finalized_features_epoch")?;
+                        return Ok(epoch != -1);
+                    }
                     2 => {
                         finalized = r.array(true, 6, "finalized_features", |r| {
                             Ok(FinalizedFeatureKey {
@@ -330,12 +335,15 @@ impl Message for ApiVersionsResponse {
                                 unknown_tagged_fields: r
                                     .unknown_tagged_fields("finalized_features._tagged_fields")?,
                             })
-                        })?
+                        })?;
+                        Ok(!finalized.is_empty())
                     }
-                    3 => zk = r.bool("zk_migration_ready")?,
-                    _ => return Ok(false),
+                    3 => {
+                        zk = r.bool("zk_migration_ready")?;
+                        Ok(zk)
+                    }
+                    _ => Ok(false),
                 }
-                Ok(true)
             })?;
             out.supported_features = supported;
             out.finalized_features_epoch = epoch;

@@ -75,6 +75,11 @@ pub enum DecodeErrorKind {
     /// A compression code outside 0..=4.
     #[error("unknown compression code {0}")]
     UnknownCompression(u8),
+    /// A value was encoded in a longer form than Kafka writes (a varint with a redundant
+    /// trailing zero byte, a boolean other than 0 or 1). Rejected so that every accepted
+    /// input re-encodes to the same bytes.
+    #[error("non-canonical encoding: {0}")]
+    NonCanonical(&'static str),
     /// A value broke a rule of the format (for example a record count that does not match the
     /// last offset delta).
     #[error("{0}")]

@@ -140,7 +140,7 @@ impl Message for MetadataRequest {
         let flexible = version >= FIRST_FLEXIBLE_VERSION;
         let mut out = MetadataRequest::default();
         let min_topic = if version >= 10 { 17 } else { 1 };
-        let topics = r.nullable_array(flexible, min_topic, "topics", |r| {
+        let read_topic = |r: &mut Reader| {
             let mut t = MetadataRequestTopic::default();
             if version >= 10 {
                 t.topic_id = r.uuid("topics.topic_id")?;
@@ -152,10 +152,12 @@ impl Message for MetadataRequest {
                 t.unknown_tagged_fields = r.unknown_tagged_fields("topics._tagged_fields")?;
             }
             Ok(t)
-        })?;
-        out.topics = match topics {
-            Some(t) if t.is_empty() && version == 0 => None,
-            other => other,
+        };
+        out.topics = if version == 0 {
+            // Not nullable at v0, where an empty array means all topics.
+            Some(r.array(false, min_topic, "topics", read_topic)?).filter(|t| !t.is_empty())
+        } else {
+            r.nullable_array(flexible, min_topic, "topics", read_topic)?
         };
         if version >= 4 {
             out.allow_auto_topic_creation = r.bool("allow_auto_topic_creation")?;

@@ -126,9 +126,18 @@ impl Reader {
         Ok(u32::from_be_bytes(self.fixed(field)?))
     }
 
-    /// Reads a BOOLEAN (any non-zero byte is true, as in Kafka).
+    /// Reads a BOOLEAN. Kafka reads any non-zero byte as true but only writes 0 and 1;
+    /// other values are rejected as non-canonical.
     pub fn bool(&mut self, field: &'static str) -> DecodeResult<bool> {
-        Ok(self.fixed::<1>(field)?[0] != 0)
+        match self.fixed::<1>(field)?[0] {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(DecodeError::new(
+                DecodeErrorKind::NonCanonical("boolean is neither 0 nor 1"),
+                self.pos - 1,
+                field,
+            )),
+        }
     }
 
     /// Reads a UUID.
@@ -166,6 +175,13 @@ impl Reader {
             self.pos += 1;
             value |= u64::from(b & 0x7f) << (7 * i);
             if b & 0x80 == 0 {
+                if b == 0 && i > 0 {
+                    return Err(DecodeError::new(
+                        DecodeErrorKind::NonCanonical("varint has a redundant trailing zero byte"),
+                        start,
+                        field,
+                    ));
+                }
                 return Ok(value);
             }
         }
@@ -355,7 +371,9 @@ impl Reader {
 
     /// Reads a TAG_BUFFER. `known` is offered each field's tag and a reader over exactly its
     /// bytes; it returns `false` for tags it does not know, which are then kept as raw fields.
-    /// A known field must consume all of its bytes.
+    /// A known field must consume all of its bytes. A known field whose value equals its
+    /// default (which Kafka would not write) should also return `false`, so that it is kept
+    /// raw and re-encodes to the same bytes.
     pub fn tagged_fields(
         &mut self,
         field: &'static str,
@@ -618,6 +636,30 @@ mod tests {
             r.varlong("x").unwrap_err().kind,
             DecodeErrorKind::VarintTooLong { max_bytes: 10 }
         ));
+    }
+
+    #[test]
+    fn a_redundant_trailing_zero_byte_is_non_canonical() {
+        let mut r = Reader::new(Bytes::from_static(&[0x81, 0x00]));
+        let e = r.uvarint("x").unwrap_err();
+        assert!(matches!(e.kind, DecodeErrorKind::NonCanonical(_)));
+        let mut r = Reader::new(Bytes::from_static(&[0x80, 0x80, 0x00]));
+        assert!(matches!(
+            r.varlong("x").unwrap_err().kind,
+            DecodeErrorKind::NonCanonical(_)
+        ));
+        let mut r = Reader::new(Bytes::from_static(&[0x00]));
+        assert_eq!(r.uvarint("x").unwrap(), 0);
+    }
+
+    #[test]
+    fn booleans_other_than_zero_and_one_are_rejected() {
+        let mut r = Reader::new(Bytes::from_static(&[1, 0, 2]));
+        assert!(r.bool("b").unwrap());
+        assert!(!r.bool("b").unwrap());
+        let e = r.bool("b").unwrap_err();
+        assert_eq!(e.offset, 2);
+        assert!(matches!(e.kind, DecodeErrorKind::NonCanonical(_)));
     }
 
     #[test]

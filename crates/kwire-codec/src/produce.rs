@@ -355,6 +355,7 @@ impl Message for ProduceResponse {
                 if tag != 0 || version < 10 {
                     return Ok(false);
                 }
+                // Kept raw when empty, the default Kafka does not write.
                 endpoints = r.array(true, 11, "node_endpoints", |r| {
                     Ok(NodeEndpoint {
                         node_id: r.i32("node_endpoints.node_id")?,
@@ -365,7 +366,7 @@ impl Message for ProduceResponse {
                             .unknown_tagged_fields("node_endpoints._tagged_fields")?,
                     })
                 })?;
-                Ok(true)
+                Ok(!endpoints.is_empty())
             })?;
             out.node_endpoints = endpoints;
         }
@@ -455,10 +456,17 @@ fn decode_partition_response(
                 if tag != 0 || version < 10 {
                     return Ok(false);
                 }
-                leader.leader_id = r.i32("current_leader.leader_id")?;
-                leader.leader_epoch = r.i32("current_leader.leader_epoch")?;
-                leader.unknown_tagged_fields =
-                    r.unknown_tagged_fields("current_leader._tagged_fields")?;
+                let decoded = LeaderIdAndEpoch {
+                    leader_id: r.i32("current_leader.leader_id")?,
+                    leader_epoch: r.i32("current_leader.leader_epoch")?,
+                    unknown_tagged_fields: r
+                        .unknown_tagged_fields("current_leader._tagged_fields")?,
+                };
+                // Kept raw when equal to the default, which Kafka does not write.
+                if decoded == LeaderIdAndEpoch::default() {
+                    return Ok(false);
+                }
+                leader = decoded;
                 Ok(true)
             })?;
         p.current_leader = leader;
