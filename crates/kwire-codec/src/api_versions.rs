@@ -320,11 +320,11 @@ impl Message for ApiVersionsResponse {
                                     .unknown_tagged_fields("supported_features._tagged_fields")?,
                             })
                         })?;
-                        return Ok(!supported.is_empty());
+                        Ok(!supported.is_empty())
                     }
                     1 => {
                         epoch = r.i64("finalized_features_epoch")?;
-                        return Ok(epoch != -1);
+                        Ok(epoch != -1)
                     }
                     2 => {
                         finalized = r.array(true, 6, "finalized_features", |r| {
