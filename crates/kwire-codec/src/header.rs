@@ -228,7 +228,6 @@ pub fn split_frame(buf: &mut BytesMut, max_size: usize) -> DecodeResult<Option<B
     }
     let size = size as usize;
     if buf.len() < 4 + size {
-        buf.reserve(4 + size - buf.len());
         return Ok(None);
     }
     let mut frame = buf.split_to(4 + size);

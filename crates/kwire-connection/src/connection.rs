@@ -57,6 +57,9 @@ impl Default for ConnectionConfig {
     }
 }
 
+/// How much the read buffer grows by at a time.
+const READ_CHUNK: usize = 64 * 1024;
+
 type Reply = oneshot::Sender<Result<Bytes, ConnectionError>>;
 
 /// A request waiting for its response.
@@ -473,7 +476,7 @@ async fn read_loop(
     pending: Arc<Mutex<Pending>>,
     max_size: usize,
 ) {
-    let mut buf = BytesMut::with_capacity(64 * 1024);
+    let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let reason = loop {
         match split_frame(&mut buf, max_size) {
             Err(e) => break format!("bad response frame: {e}"),
@@ -507,6 +510,10 @@ async fn read_loop(
                 continue;
             }
             Ok(None) => {}
+        }
+        // Grow in steps as bytes arrive, never by what a size prefix merely claims.
+        if buf.capacity() - buf.len() < READ_CHUNK / 2 {
+            buf.reserve(READ_CHUNK);
         }
         match socket.read_buf(&mut buf).await {
             Ok(0) if buf.is_empty() => break "closed by the broker".to_owned(),
