@@ -11,6 +11,7 @@
 //!   KIP-1242 (cluster id and node id in the request, v5, Kafka 4.4)
 
 use bytes::{BufMut, Bytes, BytesMut};
+use serde::{Deserialize, Serialize};
 
 use crate::error::EncodeError;
 use crate::error_code::ErrorCode;
@@ -28,7 +29,8 @@ pub const MAX_VERSION: i16 = 5;
 pub const FIRST_FLEXIBLE_VERSION: i16 = 3;
 
 /// Asks a broker which API versions it serves.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ApiVersionsRequest {
     /// The client's software name (v3+); must match `[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?`.
     pub client_software_name: String,
@@ -101,7 +103,8 @@ impl Message for ApiVersionsRequest {
 }
 
 /// One API's supported version range.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ApiVersion {
     /// The API key.
     pub api_key: i16,
@@ -114,7 +117,8 @@ pub struct ApiVersion {
 }
 
 /// A feature the broker supports (v3+, tagged field 0).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SupportedFeatureKey {
     /// The feature name.
     pub name: String,
@@ -127,7 +131,8 @@ pub struct SupportedFeatureKey {
 }
 
 /// A cluster-wide finalized feature level (v3+, tagged field 2).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct FinalizedFeatureKey {
     /// The feature name.
     pub name: String,
@@ -140,7 +145,8 @@ pub struct FinalizedFeatureKey {
 }
 
 /// What a broker serves.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ApiVersionsResponse {
     /// Top-level error.
     pub error_code: ErrorCode,

@@ -11,6 +11,7 @@
 //! - KIP-482 (header v2 and v1), KIP-511 (ApiVersions response header)
 
 use bytes::{BufMut, Bytes, BytesMut};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{DecodeErrorKind, EncodeError};
 use crate::primitives::{
@@ -107,7 +108,8 @@ impl ApiKey {
 }
 
 /// The header that starts every request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct RequestHeader {
     /// The API being called (may be one this codec does not speak, when decoding).
     pub request_api_key: i16,
@@ -160,7 +162,8 @@ impl RequestHeader {
 }
 
 /// The header that starts every response.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ResponseHeader {
     /// The correlation id of the request this answers.
     pub correlation_id: i32,

@@ -8,11 +8,37 @@
 //!   struct implementing [`Message`];
 //! - [`record`]: RecordBatch v2 with records, headers and CRC-32C;
 //! - [`primitives`]: the wire types underneath (varints, compact strings, tagged fields);
-//! - [`error_code`]: every error code Kafka 4.4 defines.
+//! - [`error_code`]: every error code Kafka 4.4 defines;
+//! - [`json`]: the serde helpers behind the JSON form described below.
 //!
 //! Decoding reads a [`bytes::Bytes`] and shares it: record keys and values are slices of the
 //! received buffer, not copies. Every length and count is checked against the bytes that
 //! remain before anything is allocated, and leftover bytes are an error.
+//!
+//! # JSON
+//!
+//! Every message, header and record type implements serde's `Serialize` and `Deserialize`,
+//! for tools that show or edit protocol bytes (`kwire decode` and `kwire encode`). The JSON
+//! object has one member per struct field, named as in the Kafka schema in snake_case
+//! (`topic_data`, `partition_leader_epoch`). Values:
+//!
+//! - integers and booleans are JSON numbers and booleans; an error code is its `i16` number
+//!   (`6`, not `"NOT_LEADER_OR_FOLLOWER"`), so codes newer than this table survive;
+//! - strings are JSON strings, and a null string is `null`, apart from `""`;
+//! - bytes (record keys and values, header values, a Produce partition's `records`, a raw
+//!   tagged field's `data`) are lower-case hex strings (`"6869"`); null bytes are `null`,
+//!   apart from the empty string `""` of empty bytes;
+//! - a UUID (`topic_id`) is 32 lower-case hex digits;
+//! - tagged fields the codec has no name for are `unknown_tagged_fields`, a list of
+//!   `{"tag": 0, "data": "…"}`.
+//!
+//! Reading accepts JSON written by hand: a missing member takes the struct's
+//! [`Default`] value (the schema's default), and an unknown member is an error. Hex may be
+//! in either case and contain white space, and a UUID may contain `-`s.
+//!
+//! A message carries every field of every version; encoding at a version writes only the
+//! fields that version has. [`record::RecordBatch`]'s `crc` is shown as decoded and ignored
+//! by encoding, which computes it.
 //!
 //! # Limitations
 //!
@@ -27,6 +53,7 @@ pub mod api_versions;
 pub mod error;
 pub mod error_code;
 pub mod header;
+pub mod json;
 pub mod metadata;
 pub mod primitives;
 pub mod produce;

@@ -6,6 +6,7 @@
 //! - KIP-516 (topic ids, v10), KIP-1102 (top-level error code, v13)
 
 use bytes::{BufMut, BytesMut};
+use serde::{Deserialize, Serialize};
 
 use crate::error::EncodeError;
 use crate::error_code::ErrorCode;
@@ -26,9 +27,11 @@ pub const FIRST_FLEXIBLE_VERSION: i16 = 9;
 pub const AUTHORIZED_OPERATIONS_OMITTED: i32 = i32::MIN;
 
 /// One topic asked about.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct MetadataRequestTopic {
     /// The topic id (v10+); all zeros when asking by name.
+    #[serde(with = "crate::json::uuid_hex")]
     pub topic_id: Uuid,
     /// The topic name; null only when asking by id (v12+ in practice, v10+ on the wire).
     pub name: Option<String>,
@@ -37,7 +40,8 @@ pub struct MetadataRequestTopic {
 }
 
 /// Asks for cluster metadata.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct MetadataRequest {
     /// The topics to describe; `None` means all topics. At v0 an empty array on the wire
     /// means all topics, so v0 cannot ask for none.
@@ -178,7 +182,8 @@ impl Message for MetadataRequest {
 }
 
 /// A broker in the cluster.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct MetadataResponseBroker {
     /// The broker's id.
     pub node_id: i32,
@@ -193,7 +198,8 @@ pub struct MetadataResponseBroker {
 }
 
 /// One partition of a topic.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct MetadataResponsePartition {
     /// The partition's error.
     pub error_code: ErrorCode,
@@ -229,13 +235,15 @@ impl Default for MetadataResponsePartition {
 }
 
 /// One topic.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct MetadataResponseTopic {
     /// The topic's error.
     pub error_code: ErrorCode,
     /// The topic name; null only for an unknown topic asked for by id (v12+).
     pub name: Option<String>,
     /// The topic id (v10+).
+    #[serde(with = "crate::json::uuid_hex")]
     pub topic_id: Uuid,
     /// Whether the topic is internal (v1+).
     pub is_internal: bool,
@@ -262,7 +270,8 @@ impl Default for MetadataResponseTopic {
 }
 
 /// Cluster metadata.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct MetadataResponse {
     /// Throttle time in ms (v3+).
     pub throttle_time_ms: i32,

@@ -10,6 +10,7 @@
 //! - KIP-482 (tagged fields and compact encodings)
 
 use bytes::{BufMut, Bytes, BytesMut};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 
@@ -17,11 +18,13 @@ use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 pub type Uuid = [u8; 16];
 
 /// A tagged field this codec has no name for, kept so that re-encoding gives the same bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct RawTaggedField {
     /// The tag number.
     pub tag: u32,
     /// The field's bytes, without the tag and size prefix.
+    #[serde(with = "crate::json::hex_bytes")]
     pub data: Bytes,
 }
 

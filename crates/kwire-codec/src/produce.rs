@@ -10,6 +10,7 @@
 //!   KIP-890 (v11, v12), KIP-516 (topic ids instead of names, v13)
 
 use bytes::{BufMut, Bytes, BytesMut};
+use serde::{Deserialize, Serialize};
 
 use crate::error::EncodeError;
 use crate::error_code::ErrorCode;
@@ -29,22 +30,26 @@ pub const FIRST_FLEXIBLE_VERSION: i16 = 9;
 pub const FIRST_TOPIC_ID_VERSION: i16 = 13;
 
 /// The records for one partition.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct PartitionProduceData {
     /// The partition number.
     pub index: i32,
     /// Encoded record batches (a broker accepts exactly one per partition), or null.
+    #[serde(with = "crate::json::opt_hex_bytes")]
     pub records: Option<Bytes>,
     /// Tagged fields this codec has no name for.
     pub unknown_tagged_fields: Vec<RawTaggedField>,
 }
 
 /// The records for one topic.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TopicProduceData {
     /// The topic name (v3–12).
     pub name: String,
     /// The topic id (v13+).
+    #[serde(with = "crate::json::uuid_hex")]
     pub topic_id: Uuid,
     /// One entry per partition.
     pub partition_data: Vec<PartitionProduceData>,
@@ -53,7 +58,8 @@ pub struct TopicProduceData {
 }
 
 /// Writes records.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ProduceRequest {
     /// The transactional id, or null for a non-transactional producer.
     pub transactional_id: Option<String>,
@@ -164,7 +170,8 @@ impl Message for ProduceRequest {
 }
 
 /// Why one record made its batch fail (v8+).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct BatchIndexAndErrorMessage {
     /// Index of the record in the batch.
     pub batch_index: i32,
@@ -175,7 +182,8 @@ pub struct BatchIndexAndErrorMessage {
 }
 
 /// The leader the broker believes in (v10+, tagged field 0 of a partition response).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct LeaderIdAndEpoch {
     /// The leader's id, or -1.
     pub leader_id: i32,
@@ -196,7 +204,8 @@ impl Default for LeaderIdAndEpoch {
 }
 
 /// The result for one partition.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct PartitionProduceResponse {
     /// The partition number.
     pub index: i32,
@@ -235,11 +244,13 @@ impl Default for PartitionProduceResponse {
 }
 
 /// The results for one topic.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TopicProduceResponse {
     /// The topic name (v3–12).
     pub name: String,
     /// The topic id (v13+).
+    #[serde(with = "crate::json::uuid_hex")]
     pub topic_id: Uuid,
     /// One entry per partition.
     pub partition_responses: Vec<PartitionProduceResponse>,
@@ -248,7 +259,8 @@ pub struct TopicProduceResponse {
 }
 
 /// A broker's address, sent with NOT_LEADER_OR_FOLLOWER errors (v10+).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct NodeEndpoint {
     /// The broker's id.
     pub node_id: i32,
@@ -263,7 +275,8 @@ pub struct NodeEndpoint {
 }
 
 /// The result of a produce request.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ProduceResponse {
     /// One entry per topic.
     pub responses: Vec<TopicProduceResponse>,

@@ -11,6 +11,7 @@
 //! - KIP-98 (the v2 format), KIP-82 (record headers)
 
 use bytes::{BufMut, Bytes, BytesMut};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::primitives::{put_varint, put_varlong, varint_len, varlong_len, DecodeResult, Reader};
@@ -66,16 +67,19 @@ impl Compression {
 
 /// A record header: a non-null UTF-8 key and a nullable value. A record's headers are an
 /// ordered list in which keys may repeat.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct RecordHeader {
     /// The header key (never null on the wire).
     pub key: String,
     /// The header value, or null.
+    #[serde(with = "crate::json::opt_hex_bytes")]
     pub value: Option<Bytes>,
 }
 
 /// One decoded record.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Record {
     /// Record attributes (unused by Kafka, 0).
     pub attributes: i8,
@@ -84,15 +88,18 @@ pub struct Record {
     /// Offset minus the batch's base offset.
     pub offset_delta: i32,
     /// The key, or null. An empty key is not a null key.
+    #[serde(with = "crate::json::opt_hex_bytes")]
     pub key: Option<Bytes>,
     /// The value, or null (a tombstone). An empty value is not a null value.
+    #[serde(with = "crate::json::opt_hex_bytes")]
     pub value: Option<Bytes>,
     /// The headers, in order.
     pub headers: Vec<RecordHeader>,
 }
 
 /// A decoded RecordBatch v2.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct RecordBatch {
     /// Offset of the first record (0 when a producer sends it).
     pub base_offset: i64,
