@@ -1,6 +1,6 @@
 //! No broker JVM outlives the test process that started it, however that process ends.
 //!
-//! Each test runs this test binary again as a child, with only the helper test selected.
+//! Each test runs the `kwire-testkit-orphan-child` binary of this crate as a child.
 //! The child starts the shared broker (held in a `static`, so never dropped), reports its
 //! pid, and then dies in the way under test. The parent checks that the JVM and its temp
 //! dir disappear.
@@ -10,37 +10,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Selects the helper's behaviour in the child process.
-const HELPER_ENV: &str = "KWIRE_TESTKIT_ORPHAN_HELPER";
-
 /// How long the JVM may take to disappear once its owner is gone.
 const CLEANUP_TIMEOUT: Duration = Duration::from_secs(15);
 
-#[test]
-#[ignore = "run in a child process by the other tests of this file"]
-fn helper_holds_the_shared_broker() {
-    let Ok(mode) = std::env::var(HELPER_ENV) else {
-        return;
-    };
-    let broker = kwire_testkit::shared().broker().expect("an owned broker");
-    let dir = broker.log_path().parent().unwrap().parent().unwrap();
-    println!("BROKER {} {}", broker.pid(), dir.display());
-    match mode.as_str() {
-        "panic" => panic!("deliberate panic with the shared broker running"),
-        _ => std::thread::sleep(Duration::from_secs(120)),
-    }
-}
-
 /// Starts the helper in a child process; returns it with the broker's pid and temp dir.
 fn start_helper(mode: &str) -> (Child, u32, PathBuf) {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "helper_holds_the_shared_broker",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env(HELPER_ENV, mode)
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kwire-testkit-orphan-child"))
+        .arg(mode)
         .env_remove(kwire_testkit::BOOTSTRAP_ENV)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
