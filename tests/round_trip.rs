@@ -161,3 +161,82 @@ async fn an_unknown_topic_is_a_clear_error() {
     let err = producer.send_json(&topic, &1).await.unwrap_err();
     assert_eq!(err.to_string(), format!("topic `{topic}` does not exist"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_producer_shared_by_many_tasks_delivers_every_record_once() {
+    let cluster = shared();
+    let topic = unique_topic("shared");
+    cluster.create_topic(&topic, 4).expect("create topic");
+    let producer = Producer::connect(ProducerConfig::new([cluster.bootstrap()]))
+        .await
+        .expect("connect");
+    let mut tasks = Vec::new();
+    for task in 0..4 {
+        let producer = producer.clone();
+        let topic = topic.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut pending = Vec::new();
+            for i in 0..250 {
+                let value = serde_json::to_vec(&serde_json::json!({"task": task, "i": i})).unwrap();
+                pending.push(
+                    producer
+                        .send(&topic, Record::value(value))
+                        .await
+                        .expect("enqueue"),
+                );
+            }
+            let mut landed = Vec::new();
+            for p in pending {
+                let d = p.await.expect("delivered");
+                landed.push((d.partition, d.offset));
+            }
+            landed
+        }));
+    }
+    let mut landed = Vec::new();
+    for t in tasks {
+        landed.extend(t.await.unwrap());
+    }
+    landed.sort();
+    let before = landed.len();
+    landed.dedup();
+    assert_eq!(
+        (before, landed.len()),
+        (1000, 1000),
+        "every (partition, offset) once"
+    );
+
+    let got = cluster
+        .consume(&topic, 1000, Duration::from_secs(60))
+        .expect("consume");
+    assert_eq!(got.len(), 1000);
+    let mut seen: Vec<(i64, i64)> = got
+        .iter()
+        .map(|r| {
+            let v: serde_json::Value = serde_json::from_slice(r.value.as_deref().unwrap()).unwrap();
+            (v["task"].as_i64().unwrap(), v["i"].as_i64().unwrap())
+        })
+        .collect();
+    seen.sort();
+    let expected: Vec<(i64, i64)> = (0..4).flat_map(|t| (0..250).map(move |i| (t, i))).collect();
+    assert_eq!(seen, expected);
+    // Each task's records keep their order within a partition.
+    for p in 0..4 {
+        for t in 0..4 {
+            let order: Vec<i64> = got
+                .iter()
+                .filter(|r| r.partition == p)
+                .map(|r| {
+                    serde_json::from_slice::<serde_json::Value>(r.value.as_deref().unwrap())
+                        .unwrap()
+                })
+                .filter(|v| v["task"] == t)
+                .map(|v| v["i"].as_i64().unwrap())
+                .collect();
+            assert!(
+                order.windows(2).all(|w| w[0] < w[1]),
+                "task {t} in partition {p}: {order:?}"
+            );
+        }
+    }
+}
