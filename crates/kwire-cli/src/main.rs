@@ -1,9 +1,11 @@
-//! `kwire`: produce JSON lines to Kafka, inspect a cluster, run a demo against a local broker.
+//! `kwire`: produce JSON lines to Kafka, inspect a cluster, run a demo against a local broker,
+//! and show protocol bytes as JSON (`decode`) or write them from JSON (`encode`).
 #![forbid(unsafe_code)]
 
 mod demo;
 mod inspect;
 mod produce;
+mod wire;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -116,6 +118,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show protocol bytes (a request, a response, record batches) as JSON.
+    Decode {
+        #[command(subcommand)]
+        what: wire::DecodeCommand,
+    },
+    /// Turn the JSON that `decode` prints back into the same bytes.
+    Encode {
+        #[command(subcommand)]
+        what: wire::EncodeCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -151,6 +163,8 @@ async fn run(command: Command) -> Result<ExitCode, Failure> {
         } => inspect::metadata(&bootstrap, &topic, json).await,
         Command::ApiVersions { bootstrap, json } => inspect::api_versions(&bootstrap, json).await,
         Command::Demo { json } => demo::run(json).await,
+        Command::Decode { what } => wire::decode(what),
+        Command::Encode { what } => wire::encode(what),
     }
 }
 
