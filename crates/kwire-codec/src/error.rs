@@ -75,6 +75,23 @@ pub enum DecodeErrorKind {
     /// A compression code outside 0..=4.
     #[error("unknown compression code {0}")]
     UnknownCompression(u8),
+    /// A compressed records section would decompress to more than the caller's limit, so
+    /// decompression stopped there (a guard against decompression bombs).
+    #[error("{codec} records decompress to more than the limit of {limit} bytes")]
+    DecompressedTooLarge {
+        /// The codec.
+        codec: &'static str,
+        /// The limit in force, in bytes.
+        limit: usize,
+    },
+    /// A compressed records section is not a valid stream of its codec.
+    #[error("{codec} records cannot be decompressed: {detail}")]
+    Decompression {
+        /// The codec.
+        codec: &'static str,
+        /// What the codec library or the framing check reported.
+        detail: String,
+    },
     /// A value was encoded in a longer form than Kafka writes (a varint with a redundant
     /// trailing zero byte, a boolean other than 0 or 1). Rejected so that every accepted
     /// input re-encodes to the same bytes.
@@ -183,5 +200,19 @@ pub enum EncodeError {
         field: &'static str,
         /// Its length.
         len: usize,
+    },
+    /// A batch asks for a compression codec whose cargo feature is not enabled in this build.
+    #[error("compression {0} is not enabled in this build (enable kwire-codec's `{0}` feature)")]
+    CompressionNotEnabled(&'static str),
+    /// A batch's attributes carry a compression code outside 0..=4.
+    #[error("unknown compression code {0}")]
+    UnknownCompression(u8),
+    /// The compressor itself failed (in practice only when it cannot allocate its state).
+    #[error("{codec} compression failed: {detail}")]
+    Compression {
+        /// The codec.
+        codec: &'static str,
+        /// What the codec library reported.
+        detail: String,
     },
 }

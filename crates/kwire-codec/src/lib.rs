@@ -7,6 +7,7 @@
 //! - [`api_versions`], [`metadata`], [`produce`]: one module per API, each message a plain
 //!   struct implementing [`Message`];
 //! - [`record`]: RecordBatch v2 with records, headers and CRC-32C;
+//! - [`compression`]: gzip, snappy, lz4 and zstd for record batches, behind cargo features;
 //! - [`primitives`]: the wire types underneath (varints, compact strings, tagged fields);
 //! - [`error_code`]: every error code Kafka 4.4 defines;
 //! - [`json`]: the serde helpers behind the JSON form described below.
@@ -40,16 +41,36 @@
 //! fields that version has. [`record::RecordBatch`]'s `crc` is shown as decoded and ignored
 //! by encoding, which computes it.
 //!
+//! # Features
+//!
+//! Compression codecs are optional, so that the default build links no codec library:
+//!
+//! | feature | codec | crate |
+//! |---|---|---|
+//! | `gzip` | gzip | `flate2` 1.1, pure-Rust `miniz_oxide` backend |
+//! | `snappy` | snappy in snappy-java's xerial framing | `snap` 1.1 (pure Rust) |
+//! | `lz4` | LZ4 frame, independent blocks | `lz4_flex` 0.14 (pure Rust, safe mode) |
+//! | `zstd` | Zstandard | `zstd` 0.14 (the reference C library, compiled from source) |
+//! | `compression` | all four | |
+//!
+//! With a codec's feature, [`record::RecordBatch::decode`] decompresses batches of that codec
+//! (never beyond a size limit, 64 MiB by default) and
+//! [`record::BatchBuilder::finish_compressed`] and [`record::RecordBatch::encode`] write
+//! them. [`compression`] says which framing each codec uses and why `zstd` is not pure Rust.
+//!
 //! # Limitations
 //!
-//! - Compressed record batches are recognised but not decompressed: decoding one gives
-//!   [`DecodeErrorKind::CompressionNotEnabled`].
+//! - Without a codec's feature, a batch compressed with it is recognised but not
+//!   decompressed: decoding gives [`DecodeErrorKind::CompressionNotEnabled`], and encoding
+//!   one gives [`EncodeError::CompressionNotEnabled`].
+//! - Compression levels are Kafka's defaults (gzip 6, zstd 3) and cannot be chosen.
 //! - A tagged field whose value equals its default is not written, as Kafka does; a message
 //!   that carried such a field explicitly re-encodes without it.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod api_versions;
+pub mod compression;
 pub mod error;
 pub mod error_code;
 pub mod header;
