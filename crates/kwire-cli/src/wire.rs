@@ -117,22 +117,17 @@ pub fn decode(command: DecodeCommand) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Turns JSON text into bytes.
+type EncodeJson = fn(&str) -> Result<Bytes, Failure>;
+
 /// Runs `kwire encode`.
 pub fn encode(command: EncodeCommand) -> Result<ExitCode, Failure> {
-    let (input, bytes) = match command {
-        EncodeCommand::Request(input) => {
-            let text = read_text(input.file.as_deref())?;
-            (input, encode_request(&text)?)
-        }
-        EncodeCommand::Response(input) => {
-            let text = read_text(input.file.as_deref())?;
-            (input, encode_response(&text)?)
-        }
-        EncodeCommand::RecordBatch(input) => {
-            let text = read_text(input.file.as_deref())?;
-            (input, encode_batches(&text)?)
-        }
+    let (input, encode_json): (_, EncodeJson) = match command {
+        EncodeCommand::Request(input) => (input, encode_request),
+        EncodeCommand::Response(input) => (input, encode_response),
+        EncodeCommand::RecordBatch(input) => (input, encode_batches),
     };
+    let bytes = encode_json(&read_text(input.file.as_deref())?)?;
     if input.raw {
         write_stdout(&bytes)?;
     } else {
@@ -170,24 +165,19 @@ fn check_version(api: ApiKey, version: i16) -> Result<(), Failure> {
 
 // ---- input and output ----------------------------------------------------------------------
 
-fn is_stdin(file: Option<&Path>) -> bool {
-    file.is_none_or(|p| p.as_os_str() == "-")
-}
-
+/// Reads a whole file, or standard input for `-` or no file.
 fn read_all(file: Option<&Path>) -> Result<Vec<u8>, Failure> {
-    let mut out = Vec::new();
     match file {
-        Some(path) if !is_stdin(file) => {
-            out = std::fs::read(path)
-                .map_err(|e| Failure::fatal(format!("cannot read `{}`: {e}", path.display())))?;
-        }
+        Some(path) if path.as_os_str() != "-" => std::fs::read(path)
+            .map_err(|e| Failure::fatal(format!("cannot read `{}`: {e}", path.display()))),
         _ => {
+            let mut out = Vec::new();
             std::io::stdin()
                 .read_to_end(&mut out)
                 .map_err(|e| Failure::fatal(format!("cannot read standard input: {e}")))?;
+            Ok(out)
         }
     }
-    Ok(out)
 }
 
 fn read_bytes(input: &BytesInput) -> Result<Bytes, Failure> {
@@ -322,21 +312,23 @@ fn decode_request(frame: Bytes, pretty: bool) -> Result<String, DecodeError> {
     let header = RequestHeader::decode(&mut r).map_err(|e| within(e, "RequestHeader"))?;
     let body_at = r.position();
     let body = r.take_rest();
+    let version = header.request_api_version;
     let json = match ApiKey::from_code(header.request_api_key) {
-        Some(ApiKey::Produce) => request_json::<ProduceRequest>(&header, body, pretty),
-        Some(ApiKey::Metadata) => request_json::<MetadataRequest>(&header, body, pretty),
-        Some(ApiKey::ApiVersions) => request_json::<ApiVersionsRequest>(&header, body, pretty),
-        _ => unreachable!("the API key was checked before the header was read"),
+        Some(ApiKey::Produce) => frame_json::<ProduceRequest, _>(&header, body, version, pretty),
+        Some(ApiKey::Metadata) => frame_json::<MetadataRequest, _>(&header, body, version, pretty),
+        // ApiVersions: the key was checked above, or the header could not be read.
+        _ => frame_json::<ApiVersionsRequest, _>(&header, body, version, pretty),
     };
     json.map_err(|e| e.shifted(body_at))
 }
 
-fn request_json<M: Message + Serialize>(
-    header: &RequestHeader,
+/// Decodes a body of `M` at `version` and prints it with its header.
+fn frame_json<M: Message + Serialize, H: Serialize>(
+    header: &H,
     body: Bytes,
+    version: i16,
     pretty: bool,
 ) -> Result<String, DecodeError> {
-    let version = header.request_api_version;
     let body = M::decode(body, version)?;
     let api = ApiKey::from_code(M::API_KEY).expect("every message has a known API key");
     let out = FrameOut {
@@ -363,8 +355,8 @@ fn decode_response(
     let body_at = r.position();
     let body = r.take_rest();
     let json = match api {
-        ApiKey::Produce => response_json::<ProduceResponse>(&header, body, version, pretty),
-        ApiKey::Metadata => response_json::<MetadataResponse>(&header, body, version, pretty),
+        ApiKey::Produce => frame_json::<ProduceResponse, _>(&header, body, version, pretty),
+        ApiKey::Metadata => frame_json::<MetadataResponse, _>(&header, body, version, pretty),
         _ => ApiVersionsResponse::decode_with_fallback(body, version).map(|(body, read_as)| {
             let out = FrameOut {
                 api: api.name(),
@@ -377,24 +369,6 @@ fn decode_response(
         }),
     };
     json.map_err(|e| e.shifted(body_at))
-}
-
-fn response_json<M: Message + Serialize>(
-    header: &ResponseHeader,
-    body: Bytes,
-    version: i16,
-    pretty: bool,
-) -> Result<String, DecodeError> {
-    let body = M::decode(body, version)?;
-    let api = ApiKey::from_code(M::API_KEY).expect("every message has a known API key");
-    let out = FrameOut {
-        api: api.name(),
-        api_key: M::API_KEY,
-        version,
-        header,
-        body: &body,
-    };
-    Ok(to_json(&out, pretty))
 }
 
 /// A batch as printed: whether its CRC matches, then its fields.
