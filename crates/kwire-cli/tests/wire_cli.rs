@@ -435,3 +435,62 @@ fn an_api_versions_answer_of_unsupported_version_is_read_as_v0() {
     assert_eq!(v["body"]["api_keys"][0]["max_version"], 4);
     assert_eq!(encode("response", &v), plain(hex));
 }
+
+/// Encodes the JSON that `decode` printed for `bytes`, or `None` if `decode` refused them.
+fn round_trip(decode_args: &[&str], encode_what: &str, bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut args = decode_args.to_vec();
+    let hex = kwire_codec::hex(bytes);
+    args.extend(["--hex", &hex]);
+    let decoded = kwire(&args, b"");
+    if !decoded.status.success() {
+        assert_eq!(stderr(&decoded).lines().count(), 1, "{}", stderr(&decoded));
+        return None;
+    }
+    let encoded = kwire(&["encode", encode_what, "--raw"], &decoded.stdout);
+    assert!(encoded.status.success(), "{}", stderr(&encoded));
+    Some(encoded.stdout)
+}
+
+#[test]
+fn every_single_byte_change_that_decodes_re_encodes_to_the_same_bytes() {
+    let cases: [(&[&str], &str, String); 3] = [
+        (&["decode", "request"], "request", produce_v9_request()),
+        (
+            &["decode", "response", "--api", "produce", "--version", "10"],
+            "response",
+            PRODUCE_V10_RESPONSE.to_owned(),
+        ),
+        (
+            &["decode", "record-batch"],
+            "record-batch",
+            BATCH_B.to_owned(),
+        ),
+    ];
+    let (mut accepted, mut refused) = (0, 0);
+    for (decode_args, what, hex) in cases {
+        let original = kwire_codec::parse_hex(&hex).unwrap();
+        for at in 0..original.len() {
+            for flip in [0x01, 0xff] {
+                let mut bytes = original.clone();
+                bytes[at] ^= flip;
+                let Some(mut back) = round_trip(decode_args, what, &bytes) else {
+                    refused += 1;
+                    continue;
+                };
+                if what == "record-batch" {
+                    // The CRC (bytes 17..21) is computed afresh.
+                    back[17..21].copy_from_slice(&bytes[17..21]);
+                }
+                assert_eq!(
+                    kwire_codec::hex(&back),
+                    kwire_codec::hex(&bytes),
+                    "{what}: byte {at} ^ {flip:#04x}"
+                );
+                accepted += 1;
+            }
+        }
+    }
+    // Both kinds happen: changed values that are still valid, and broken structure.
+    assert!(accepted > 300, "{accepted} accepted");
+    assert!(refused > 100, "{refused} refused");
+}
