@@ -15,3 +15,8 @@ ci:
 lint:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
+
+# Fuzz every codec decoder for FUZZ_SECONDS each (default 60); needs cargo-fuzz.
+# See docs/fuzzing.md. Example: FUZZ_SECONDS=300 just fuzz
+fuzz:
+    bash fuzz/run.sh
