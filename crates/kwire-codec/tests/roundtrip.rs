@@ -229,49 +229,49 @@ proptest! {
 
     #[test]
     fn api_versions_requests_round_trip_at_every_version(
-        (v, value) in versioned(0, 5, SCHEMA, common::api_versions_request)
+        (v, value) in versioned(0, 5, SCHEMA, common::messages::api_versions_request)
     ) {
         round_trips(&value, v)?;
     }
 
     #[test]
     fn api_versions_responses_round_trip_at_every_version(
-        (v, value) in versioned(0, 5, SCHEMA, common::api_versions_response)
+        (v, value) in versioned(0, 5, SCHEMA, common::messages::api_versions_response)
     ) {
         round_trips(&value, v)?;
     }
 
     #[test]
     fn metadata_requests_round_trip_at_every_version(
-        (v, value) in versioned(0, 13, SCHEMA, common::metadata_request)
+        (v, value) in versioned(0, 13, SCHEMA, common::messages::metadata_request)
     ) {
         round_trips(&value, v)?;
     }
 
     #[test]
     fn metadata_responses_round_trip_at_every_version(
-        (v, value) in versioned(0, 13, SCHEMA, common::metadata_response)
+        (v, value) in versioned(0, 13, SCHEMA, common::messages::metadata_response)
     ) {
         round_trips(&value, v)?;
     }
 
     #[test]
     fn produce_requests_round_trip_at_every_version(
-        (v, value) in versioned(3, 13, SCHEMA, common::produce_request)
+        (v, value) in versioned(3, 13, SCHEMA, common::messages::produce_request)
     ) {
         round_trips(&value, v)?;
     }
 
     #[test]
     fn produce_responses_round_trip_at_every_version(
-        (v, value) in versioned(3, 13, SCHEMA, common::produce_response)
+        (v, value) in versioned(3, 13, SCHEMA, common::messages::produce_response)
     ) {
         round_trips(&value, v)?;
     }
 
     #[test]
     fn record_batches_round_trip_with_their_records_and_headers(
-        batch in common::record_batch()
+        batch in common::records::record_batch()
     ) {
         let mut buf = BytesMut::new();
         batch.encode(&mut buf).map_err(fail)?;
@@ -291,11 +291,11 @@ proptest! {
     #[test]
     fn request_frames_carry_header_and_body_for_every_api(
         (api, v, body) in prop_oneof![
-            versioned(0, 5, SCHEMA, common::api_versions_request)
+            versioned(0, 5, SCHEMA, common::messages::api_versions_request)
                 .prop_map(|(v, b)| (18i16, v, encode(&b, v).unwrap())),
-            versioned(0, 13, SCHEMA, common::metadata_request)
+            versioned(0, 13, SCHEMA, common::messages::metadata_request)
                 .prop_map(|(v, b)| (3i16, v, encode(&b, v).unwrap())),
-            versioned(3, 13, SCHEMA, common::produce_request)
+            versioned(3, 13, SCHEMA, common::messages::produce_request)
                 .prop_map(|(v, b)| (0i16, v, encode(&b, v).unwrap())),
         ],
         correlation_id in any::<i32>(),
@@ -320,11 +320,11 @@ proptest! {
     #[test]
     fn response_frames_carry_header_and_body_for_every_api(
         (api, v, body) in prop_oneof![
-            versioned(0, 5, SCHEMA, common::api_versions_response)
+            versioned(0, 5, SCHEMA, common::messages::api_versions_response)
                 .prop_map(|(v, b)| (18i16, v, encode(&b, v).unwrap())),
-            versioned(0, 13, SCHEMA, common::metadata_response)
+            versioned(0, 13, SCHEMA, common::messages::metadata_response)
                 .prop_map(|(v, b)| (3i16, v, encode(&b, v).unwrap())),
-            versioned(3, 13, SCHEMA, common::produce_response)
+            versioned(3, 13, SCHEMA, common::messages::produce_response)
                 .prop_map(|(v, b)| (0i16, v, encode(&b, v).unwrap())),
         ],
         correlation_id in any::<i32>(),
@@ -354,8 +354,8 @@ proptest! {
 
     #[test]
     fn edited_api_versions_bodies_are_rejected_or_re_encode_identically(
-        (v, value) in versioned(0, 5, SCHEMA, common::api_versions_response),
-        (rv, request) in versioned(0, 5, SCHEMA, common::api_versions_request),
+        (v, value) in versioned(0, 5, SCHEMA, common::messages::api_versions_response),
+        (rv, request) in versioned(0, 5, SCHEMA, common::messages::api_versions_request),
         edits in edits(),
     ) {
         accepted_input_re_encodes::<ApiVersionsResponse>(&apply(&encode(&value, v)?, &edits), v)?;
@@ -364,8 +364,8 @@ proptest! {
 
     #[test]
     fn edited_metadata_bodies_are_rejected_or_re_encode_identically(
-        (v, value) in versioned(0, 13, SCHEMA, common::metadata_response),
-        (rv, request) in versioned(0, 13, SCHEMA, common::metadata_request),
+        (v, value) in versioned(0, 13, SCHEMA, common::messages::metadata_response),
+        (rv, request) in versioned(0, 13, SCHEMA, common::messages::metadata_request),
         edits in edits(),
     ) {
         accepted_input_re_encodes::<MetadataResponse>(&apply(&encode(&value, v)?, &edits), v)?;
@@ -374,8 +374,8 @@ proptest! {
 
     #[test]
     fn edited_produce_bodies_are_rejected_or_re_encode_identically(
-        (v, value) in versioned(3, 13, SCHEMA, common::produce_response),
-        (rv, request) in versioned(3, 13, SCHEMA, common::produce_request),
+        (v, value) in versioned(3, 13, SCHEMA, common::messages::produce_response),
+        (rv, request) in versioned(3, 13, SCHEMA, common::messages::produce_request),
         edits in edits(),
     ) {
         accepted_input_re_encodes::<ProduceResponse>(&apply(&encode(&value, v)?, &edits), v)?;
@@ -399,7 +399,7 @@ proptest! {
 
     #[test]
     fn edited_record_batches_are_rejected_or_re_encode_identically(
-        batch in common::record_batch(),
+        batch in common::records::record_batch(),
         edits in edits(),
         recompute_crc in any::<bool>(),
     ) {
