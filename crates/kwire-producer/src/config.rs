@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use kwire_codec::compression::Compression;
+
 /// How many replicas must have a record before the broker acknowledges it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Acks {
@@ -57,12 +59,18 @@ pub struct ProducerConfig {
     pub max_in_flight: usize,
     /// Whether sending to a missing topic may create it (broker defaults apply).
     pub allow_auto_topic_creation: bool,
+    /// How each batch's records are compressed (Kafka's `compression.type`). A codec other
+    /// than [`Compression::None`] needs this crate's cargo feature of the same name (`gzip`,
+    /// `snappy`, `lz4`, `zstd`, or `compression` for all); without it
+    /// [`Producer::connect`](crate::Producer::connect) fails. `batch_size` and
+    /// `max_request_size` count the records before compression.
+    pub compression: Compression,
 }
 
 impl ProducerConfig {
     /// Defaults: acks=all, 5 ms linger, 64 KiB batches, 1 MiB requests, 32 MiB buffer,
     /// 5 retries 100 ms apart within 2 minutes, 30 s request timeout, 5 requests in flight,
-    /// no topic auto-creation.
+    /// no topic auto-creation, no compression.
     pub fn new<S: Into<String>>(bootstrap: impl IntoIterator<Item = S>) -> Self {
         ProducerConfig {
             bootstrap: bootstrap.into_iter().map(Into::into).collect(),
@@ -79,6 +87,35 @@ impl ProducerConfig {
             connect_timeout: Duration::from_secs(10),
             max_in_flight: 5,
             allow_auto_topic_creation: false,
+            compression: Compression::None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compression_is_off_by_default() {
+        assert_eq!(ProducerConfig::new(["x:1"]).compression, Compression::None);
+    }
+
+    #[cfg(not(feature = "zstd"))]
+    #[tokio::test]
+    async fn a_codec_this_build_lacks_fails_connect_before_any_network() {
+        use crate::{Producer, ProducerError};
+        use kwire_codec::EncodeError;
+
+        let mut config = ProducerConfig::new(["127.0.0.1:1"]);
+        config.compression = Compression::Zstd;
+        let err = Producer::connect(config).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ProducerError::Encode(EncodeError::CompressionNotEnabled("zstd"))
+            ),
+            "{err}"
+        );
     }
 }

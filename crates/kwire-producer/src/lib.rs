@@ -26,6 +26,7 @@ pub mod record;
 
 pub use config::{Acks, ProducerConfig};
 pub use error::ProducerError;
+pub use kwire_codec::compression::Compression;
 pub use partitioner::{LeastBytes, Partitioner, RoundRobin};
 pub use producer::{DeliveryFuture, Producer};
 pub use record::{Delivery, Record, RecordHeader};

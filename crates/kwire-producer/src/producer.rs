@@ -13,7 +13,7 @@ use kwire_codec::produce::{
     PartitionProduceData, ProduceRequest, ProduceResponse, TopicProduceData,
 };
 use kwire_codec::record::{BatchBuilder, RECORD_BATCH_OVERHEAD};
-use kwire_codec::{ApiKey, ErrorCode};
+use kwire_codec::{ApiKey, EncodeError, ErrorCode};
 use kwire_connection::{
     Cluster, ClusterConfig, ConnectionConfig, ConnectionError, ResponseFuture, TopicMetadata,
 };
@@ -110,7 +110,10 @@ impl Drop for Handle {
 ///   twice.
 /// - Each partition has at most one batch in flight, so records of a partition land in the
 ///   order they were sent, retries included; parallelism comes from partitions and brokers.
-/// - No compression and no transactions.
+/// - No transactions.
+/// - With compression, `batch_size` and `max_request_size` apply to the records before they
+///   are compressed, so batches are not packed up to the limit after compression as the
+///   Java producer's ratio estimate does.
 /// - Dropping every clone stops the producer after it has delivered (or failed) what was
 ///   buffered; call [`Producer::flush`] to wait for that.
 #[derive(Clone)]
@@ -149,10 +152,16 @@ impl Producer {
     }
 
     /// Connects to the cluster with `partitioner`.
+    ///
+    /// Fails at once with [`EncodeError::CompressionNotEnabled`] when `config.compression`
+    /// names a codec whose cargo feature this build lacks.
     pub async fn with_partitioner(
         config: ProducerConfig,
         partitioner: Arc<dyn Partitioner>,
     ) -> Result<Producer, ProducerError> {
+        if !config.compression.is_enabled() {
+            return Err(EncodeError::CompressionNotEnabled(config.compression.name()).into());
+        }
         let cluster_config = ClusterConfig {
             connection: ConnectionConfig {
                 client_id: config.client_id.clone(),
@@ -339,7 +348,7 @@ impl Shared {
 
     /// Finishes an open batch and queues it to be sent.
     fn seal(&self, state: &mut State, (topic, partition): (String, i32), open: OpenBatch) {
-        match open.builder.finish() {
+        match open.builder.finish_compressed(self.config.compression) {
             Ok(data) => state.ready.push_back(Batch {
                 topic,
                 partition,
