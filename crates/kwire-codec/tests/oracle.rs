@@ -15,8 +15,8 @@
 //! the named tests at the end, each saying which kafka-protocol quirk it documents; the
 //! generators stay clear of those inputs (see [`common::Flavor::Oracle`]).
 //!
-//! kafka-protocol stops at ApiVersions v4; ApiVersions v5 (Kafka 4.4) is covered only by the
-//! round-trip and golden tests.
+//! kafka-protocol stops at ApiVersions v4; ApiVersions v5 (Kafka 4.4) is covered by the
+//! round-trip properties only.
 
 mod common;
 mod oracle_model;

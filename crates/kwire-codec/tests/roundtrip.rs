@@ -98,10 +98,16 @@ fn response_header_input_re_encodes(input: &[u8]) -> Result<(), TestCaseError> {
 }
 
 /// Batches decoded with the CRC checked re-encode exactly; decoded without the check, they
-/// re-encode exactly apart from the CRC, which encoding recomputes.
+/// re-encode exactly apart from the CRC, which encoding recomputes. Compressed batches
+/// (decodable with the compression features) are left out: compressors are free to write
+/// the same records differently.
 fn batch_input_re_encodes(input: &[u8]) -> Result<(), TestCaseError> {
     let bytes = Bytes::copy_from_slice(input);
+    let compressed = |batches: &[RecordBatch]| batches.iter().any(|b| b.attributes & 0x07 != 0);
     if let Ok(batches) = RecordBatch::decode_all(bytes.clone(), CrcCheck::Verify) {
+        if compressed(&batches) {
+            return Ok(());
+        }
         let mut out = BytesMut::new();
         for b in &batches {
             b.encode(&mut out).map_err(fail)?;
@@ -109,6 +115,9 @@ fn batch_input_re_encodes(input: &[u8]) -> Result<(), TestCaseError> {
         prop_assert_eq!(hex(&out), hex(input));
     }
     if let Ok(batches) = RecordBatch::decode_all(bytes, CrcCheck::Skip) {
+        if compressed(&batches) {
+            return Ok(());
+        }
         let mut out = BytesMut::new();
         let mut expected = input.to_vec();
         for b in &batches {

@@ -1,5 +1,6 @@
-//! Strategies shared by the property tests: arbitrary values of every message at a given
-//! version.
+//! What the codec's integration tests share: strategies for arbitrary values of every
+//! message at a given version (here, [`messages`] and [`records`]) and the reference vectors
+//! of KAFKA-NOTES ([`vectors`]).
 //!
 //! Values are *version-normalised*: a field that the version does not carry stays at the
 //! default that decoding gives it, so a generated value must come back from encode → decode
