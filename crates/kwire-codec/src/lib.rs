@@ -64,8 +64,11 @@
 //!   decompressed: decoding gives [`DecodeErrorKind::CompressionNotEnabled`], and encoding
 //!   one gives [`EncodeError::CompressionNotEnabled`].
 //! - Compression levels are Kafka's defaults (gzip 6, zstd 3) and cannot be chosen.
-//! - A tagged field whose value equals its default is not written, as Kafka does; a message
-//!   that carried such a field explicitly re-encodes without it.
+//! - The decoder is strict: it accepts exactly the canonical encoding Kafka writes. A varint
+//!   with a redundant trailing zero byte or a boolean other than 0/1 is
+//!   [`DecodeErrorKind::NonCanonical`] (Kafka itself would read them). In return, every input
+//!   the codec accepts re-encodes to the same bytes; a known tagged field sent at its default
+//!   value (which Kafka never writes) is kept as a raw tagged field so that this holds.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
