@@ -29,7 +29,11 @@ pub fn versioned<M: Message>(data: &[u8]) -> Option<(i16, Bytes)> {
 
 /// Checks that a decode error points into an input of `len` bytes.
 pub fn check_error(e: &DecodeError, len: usize) {
-    assert!(e.offset <= len, "error offset {} past the input ({len} bytes): {e}", e.offset);
+    assert!(
+        e.offset <= len,
+        "error offset {} past the input ({len} bytes): {e}",
+        e.offset
+    );
 }
 
 /// Decodes a body of `M` at `version`: must not panic; an error must point into the input.
@@ -52,7 +56,10 @@ pub fn round_trip<M: Message + PartialEq + Debug>(body: Bytes, version: i16) {
     };
     let mut again = BytesMut::new();
     if let Err(e) = value.encode(version, &mut again) {
-        panic!("{} v{version} decodes but does not encode: {e}\n{value:#?}", M::NAME);
+        panic!(
+            "{} v{version} decodes but does not encode: {e}\n{value:#?}",
+            M::NAME
+        );
     }
     assert_eq!(
         kwire_codec::hex(&again),
@@ -61,7 +68,12 @@ pub fn round_trip<M: Message + PartialEq + Debug>(body: Bytes, version: i16) {
         M::NAME
     );
     let twice = M::decode(again.freeze(), version).expect("re-encoded bytes decode");
-    assert_eq!(twice, value, "{} v{version} decodes to another value", M::NAME);
+    assert_eq!(
+        twice,
+        value,
+        "{} v{version} decodes to another value",
+        M::NAME
+    );
 }
 
 /// Decodes a request header and the body its API key and version name from a frame (no size
@@ -86,9 +98,9 @@ pub fn request_frame(frame: Bytes) {
         ApiKey::Metadata => body_in_frame::<kwire_codec::metadata::MetadataRequest>(
             &header, &mut r, len, &mut again,
         ),
-        ApiKey::Produce => body_in_frame::<kwire_codec::produce::ProduceRequest>(
-            &header, &mut r, len, &mut again,
-        ),
+        ApiKey::Produce => {
+            body_in_frame::<kwire_codec::produce::ProduceRequest>(&header, &mut r, len, &mut again)
+        }
         _ => return,
     };
     if encoded {
@@ -140,8 +152,14 @@ pub fn request_header(data: Bytes) {
     let header_version = ApiKey::from_code(header.request_api_key)
         .map_or(1, |k| k.request_header_version(header.request_api_version));
     let mut again = BytesMut::new();
-    header.encode(header_version, &mut again).expect("a decoded header encodes");
-    assert_eq!(&again[..], &data[..used], "request header re-encodes to other bytes");
+    header
+        .encode(header_version, &mut again)
+        .expect("a decoded header encodes");
+    assert_eq!(
+        &again[..],
+        &data[..used],
+        "request header re-encodes to other bytes"
+    );
 }
 
 /// Decodes a response header of version `header_version` (0 or 1); what decodes must
@@ -155,7 +173,11 @@ pub fn response_header(data: Bytes, header_version: i16) {
     let used = r.position();
     let mut again = BytesMut::new();
     header.encode(header_version, &mut again);
-    assert_eq!(&again[..], &data[..used], "response header re-encodes to other bytes");
+    assert_eq!(
+        &again[..],
+        &data[..used],
+        "response header re-encodes to other bytes"
+    );
 }
 
 /// Decodes the record batches of a records field, with or without the CRC check.
@@ -187,7 +209,11 @@ pub fn record_batches_round_trip(bytes: Bytes) {
             panic!("a decoded batch does not encode: {e}\n{b:#?}");
         }
     }
-    assert_eq!(again.len(), bytes.len(), "re-encoded batches have another length");
+    assert_eq!(
+        again.len(),
+        bytes.len(),
+        "re-encoded batches have another length"
+    );
 
     let mut expected = bytes.to_vec();
     let mut at = 0;
@@ -228,12 +254,17 @@ mod tests {
     use kwire_codec::produce::{ProduceRequest, ProduceResponse};
 
     fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds").join(target);
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("seeds")
+            .join(target);
         let mut out: Vec<_> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
             .map(|e| {
                 let e = e.unwrap();
-                (e.file_name().into_string().unwrap(), std::fs::read(e.path()).unwrap())
+                (
+                    e.file_name().into_string().unwrap(),
+                    std::fs::read(e.path()).unwrap(),
+                )
             })
             .collect();
         out.sort();
@@ -273,7 +304,9 @@ mod tests {
     fn every_request_frame_seed_decodes_in_full() {
         for (name, data) in seeds("request_frame") {
             let mut buf = BytesMut::from(&data[..]);
-            let frame = kwire_codec::header::split_frame(&mut buf, 1 << 20).unwrap().unwrap();
+            let frame = kwire_codec::header::split_frame(&mut buf, 1 << 20)
+                .unwrap()
+                .unwrap();
             assert!(buf.is_empty(), "{name}");
             let mut r = Reader::new(frame.clone());
             let header = RequestHeader::decode(&mut r).unwrap();
