@@ -34,6 +34,9 @@ pub struct RawTaggedField {
 pub struct Reader {
     buf: Bytes,
     pos: usize,
+    /// Where reading stops: the end of `buf`, or of a length-prefixed structure inside it
+    /// (see [`Reader::limit`]).
+    end: usize,
 }
 
 /// Shorthand for decoding results.
@@ -42,7 +45,8 @@ pub type DecodeResult<T> = Result<T, DecodeError>;
 impl Reader {
     /// A reader positioned at the start of `buf`.
     pub fn new(buf: Bytes) -> Self {
-        Reader { buf, pos: 0 }
+        let end = buf.len();
+        Reader { buf, pos: 0, end }
     }
 
     /// The current offset from the start of the input.
@@ -52,7 +56,7 @@ impl Reader {
 
     /// Bytes not yet read.
     pub fn remaining(&self) -> usize {
-        self.buf.len() - self.pos
+        self.end - self.pos
     }
 
     /// An error of `kind` at the current position.
@@ -68,6 +72,20 @@ impl Reader {
         }
     }
 
+    /// Narrows reading to the next `n` bytes, which the caller has checked remain, so that a
+    /// length-prefixed structure is read in place rather than through a sub-reader. Returns
+    /// the previous end, to hand back to [`Reader::unlimit`] once the structure is read.
+    pub(crate) fn limit(&mut self, n: usize) -> usize {
+        debug_assert!(n <= self.remaining());
+        std::mem::replace(&mut self.end, self.pos + n)
+    }
+
+    /// Restores the end that [`Reader::limit`] returned.
+    pub(crate) fn unlimit(&mut self, end: usize) {
+        self.end = end;
+    }
+
+    #[inline]
     fn need(&self, n: usize, field: &'static str) -> DecodeResult<()> {
         if self.remaining() < n {
             return Err(self.error(
@@ -81,6 +99,7 @@ impl Reader {
         Ok(())
     }
 
+    #[inline]
     fn fixed<const N: usize>(&mut self, field: &'static str) -> DecodeResult<[u8; N]> {
         self.need(N, field)?;
         let mut out = [0u8; N];
@@ -90,6 +109,7 @@ impl Reader {
     }
 
     /// Takes the next `n` bytes without copying them.
+    #[inline]
     pub fn take(&mut self, n: usize, field: &'static str) -> DecodeResult<Bytes> {
         self.need(n, field)?;
         let out = self.buf.slice(self.pos..self.pos + n);
@@ -99,32 +119,37 @@ impl Reader {
 
     /// Takes everything that remains.
     pub fn take_rest(&mut self) -> Bytes {
-        let out = self.buf.slice(self.pos..);
-        self.pos = self.buf.len();
+        let out = self.buf.slice(self.pos..self.end);
+        self.pos = self.end;
         out
     }
 
     /// Reads an INT8.
+    #[inline]
     pub fn i8(&mut self, field: &'static str) -> DecodeResult<i8> {
         Ok(i8::from_be_bytes(self.fixed(field)?))
     }
 
     /// Reads an INT16.
+    #[inline]
     pub fn i16(&mut self, field: &'static str) -> DecodeResult<i16> {
         Ok(i16::from_be_bytes(self.fixed(field)?))
     }
 
     /// Reads an INT32.
+    #[inline]
     pub fn i32(&mut self, field: &'static str) -> DecodeResult<i32> {
         Ok(i32::from_be_bytes(self.fixed(field)?))
     }
 
     /// Reads an INT64.
+    #[inline]
     pub fn i64(&mut self, field: &'static str) -> DecodeResult<i64> {
         Ok(i64::from_be_bytes(self.fixed(field)?))
     }
 
     /// Reads a UINT32.
+    #[inline]
     pub fn u32(&mut self, field: &'static str) -> DecodeResult<u32> {
         Ok(u32::from_be_bytes(self.fixed(field)?))
     }
@@ -165,7 +190,7 @@ impl Reader {
         let start = self.pos;
         let mut value: u64 = 0;
         for i in 0..max_bytes {
-            let Some(&b) = self.buf.get(self.pos) else {
+            let Some(&b) = self.buf[..self.end].get(self.pos) else {
                 self.pos = start;
                 return Err(self.error(
                     DecodeErrorKind::Truncated {
@@ -195,8 +220,36 @@ impl Reader {
         ))
     }
 
+    /// The next varint, consumed, if it takes at most three bytes and is canonical: the
+    /// common case of small values, read without the general loop. `None` leaves the
+    /// reader where it was, for the general loop to read (or reject) the varint.
+    #[inline]
+    fn short_uvarint(&mut self) -> Option<u32> {
+        let rest = &self.buf[self.pos..self.end];
+        let (value, len) = match *rest {
+            [b0, ..] if b0 < 0x80 => (u32::from(b0), 1),
+            // A last byte of zero would make the varint non-canonical.
+            [b0, b1, ..] if b1 < 0x80 && b1 != 0 => (u32::from(b0 & 0x7f) | u32::from(b1) << 7, 2),
+            [b0, b1, b2, ..] if b1 >= 0x80 && b2 < 0x80 && b2 != 0 => (
+                u32::from(b0 & 0x7f) | u32::from(b1 & 0x7f) << 7 | u32::from(b2) << 14,
+                3,
+            ),
+            _ => return None,
+        };
+        self.pos += len;
+        Some(value)
+    }
+
     /// Reads a zigzag VARINT (at most 5 bytes).
+    #[inline]
     pub fn varint(&mut self, field: &'static str) -> DecodeResult<i32> {
+        match self.short_uvarint() {
+            Some(z) => Ok((z >> 1) as i32 ^ -((z & 1) as i32)),
+            None => self.varint_long(field),
+        }
+    }
+
+    fn varint_long(&mut self, field: &'static str) -> DecodeResult<i32> {
         let start = self.pos;
         let raw = self.uvarlong_max(5, field)?;
         let raw = u32::try_from(raw).map_err(|_| {
@@ -210,7 +263,15 @@ impl Reader {
     }
 
     /// Reads a zigzag VARLONG (at most 10 bytes).
+    #[inline]
     pub fn varlong(&mut self, field: &'static str) -> DecodeResult<i64> {
+        match self.short_uvarint() {
+            Some(z) => Ok(i64::from(z >> 1) ^ -i64::from(z & 1)),
+            None => self.varlong_long(field),
+        }
+    }
+
+    fn varlong_long(&mut self, field: &'static str) -> DecodeResult<i64> {
         let start = self.pos;
         let raw = self.uvarlong_max(10, field)?;
         // A tenth byte may only carry the single top bit.
@@ -468,18 +529,22 @@ pub fn put_varlong(buf: &mut BytesMut, v: i64) {
 }
 
 /// Bytes a zigzag VARINT of `v` takes.
+#[inline]
 pub fn varint_len(v: i32) -> usize {
     uvarlong_len(((v << 1) ^ (v >> 31)) as u32 as u64)
 }
 
 /// Bytes a zigzag VARLONG of `v` takes.
+#[inline]
 pub fn varlong_len(v: i64) -> usize {
     uvarlong_len(((v << 1) ^ (v >> 63)) as u64)
 }
 
+#[inline]
 fn uvarlong_len(v: u64) -> usize {
-    let bits = 64 - (v | 1).leading_zeros() as usize;
-    bits.div_ceil(7)
+    // ceil(significant bits / 7) without a division: protobuf's formula.
+    let log2 = 63 - (v | 1).leading_zeros() as usize;
+    (log2 * 9 + 73) / 64
 }
 
 fn put_len(
@@ -653,6 +718,54 @@ mod tests {
         ));
         let mut r = Reader::new(Bytes::from_static(&[0x00]));
         assert_eq!(r.uvarint("x").unwrap(), 0);
+    }
+
+    #[test]
+    fn every_varint_length_round_trips_across_the_short_and_long_paths() {
+        // Both sides of each length boundary, with 1- to 3-byte varints taking the short path
+        // and longer ones the general loop.
+        for shift in 0..31 {
+            for v in [
+                (1i32 << shift) - 1,
+                1 << shift,
+                -(1 << shift),
+                -(1 << shift) - 1,
+            ] {
+                let bytes = enc_varint(v);
+                assert_eq!(bytes.len(), varint_len(v), "{v}");
+                let mut r = Reader::new(Bytes::from(bytes.clone()));
+                assert_eq!(r.varint("v").unwrap(), v);
+                r.finish("v").unwrap();
+                let mut r = Reader::new(Bytes::from(bytes));
+                assert_eq!(r.varlong("v").unwrap(), i64::from(v));
+            }
+        }
+    }
+
+    #[test]
+    fn short_varints_with_a_trailing_zero_byte_are_non_canonical_on_both_paths() {
+        for bytes in [&[0x80, 0x00][..], &[0x80, 0x80, 0x00], &[0xff, 0xff, 0x00]] {
+            let mut r = Reader::new(Bytes::copy_from_slice(bytes));
+            let e = r.varint("x").unwrap_err();
+            assert!(
+                matches!(e.kind, DecodeErrorKind::NonCanonical(_)),
+                "{bytes:?}"
+            );
+            assert_eq!(e.offset, 0);
+        }
+    }
+
+    #[test]
+    fn a_varint_cut_off_by_a_limit_is_truncated_there() {
+        // 0x80 0x01 is the varint 64, but the limit ends the input after the first byte.
+        let mut r = Reader::new(Bytes::from_static(&[0x80, 0x01, 0x00]));
+        let end = r.limit(1);
+        let e = r.varint("x").unwrap_err();
+        assert!(matches!(e.kind, DecodeErrorKind::Truncated { .. }), "{e}");
+        assert_eq!(r.remaining(), 1);
+        r.unlimit(end);
+        assert_eq!(r.varint("x").unwrap(), 64);
+        assert_eq!(r.take_rest(), Bytes::from_static(&[0x00]));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::compression::{self, DEFAULT_MAX_DECOMPRESSED};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
-use crate::primitives::{put_varint, put_varlong, varint_len, varlong_len, DecodeResult, Reader};
+use crate::primitives::{varint_len, varlong_len, DecodeResult, Reader};
 
 /// Bytes before the first record: the fixed batch header.
 pub const RECORD_BATCH_OVERHEAD: usize = 61;
@@ -394,6 +394,7 @@ fn decode_records(r: &mut Reader, count: i32, count_at: usize) -> DecodeResult<V
     Ok(records)
 }
 
+#[inline]
 fn decode_record(r: &mut Reader) -> DecodeResult<Record> {
     let length_at = r.position();
     let length = r.varint("record.length")?;
@@ -407,13 +408,15 @@ fn decode_record(r: &mut Reader) -> DecodeResult<Record> {
             "record.length",
         ));
     }
-    let base = r.position();
-    let mut rec = Reader::new(r.take(length as usize, "record")?);
-    let record = decode_record_fields(&mut rec).map_err(|e| e.shifted(base))?;
-    rec.finish("record").map_err(|e| e.shifted(base))?;
+    // Read the fields in place, with the reader narrowed to the record's length.
+    let end = r.limit(length as usize);
+    let record = decode_record_fields(r)?;
+    r.finish("record")?;
+    r.unlimit(end);
     Ok(record)
 }
 
+#[inline(always)]
 fn varint_bytes(r: &mut Reader, field: &'static str) -> DecodeResult<Option<Bytes>> {
     let at = r.position();
     let len = r.varint(field)?;
@@ -433,6 +436,7 @@ fn varint_bytes(r: &mut Reader, field: &'static str) -> DecodeResult<Option<Byte
     r.take(len as usize, field).map(Some)
 }
 
+#[inline]
 fn decode_record_fields(r: &mut Reader) -> DecodeResult<Record> {
     let attributes = r.i8("record.attributes")?;
     let timestamp_delta = r.varlong("record.timestamp_delta")?;
@@ -534,9 +538,31 @@ fn varint_field_len(len: Option<usize>) -> Result<(i32, usize), EncodeError> {
     }
 }
 
+/// A buffer that records are written into: a caller's `BytesMut`, or the `Vec` of a
+/// [`BatchBuilder`], whose byte-wise writes are cheaper (a `BytesMut` checks and updates its
+/// capacity and length on each small write, which dominated the encoding of small records).
+trait RecordBuf: BufMut {
+    fn reserve_bytes(&mut self, additional: usize);
+}
+
+impl RecordBuf for BytesMut {
+    #[inline]
+    fn reserve_bytes(&mut self, additional: usize) {
+        self.reserve(additional);
+    }
+}
+
+impl RecordBuf for Vec<u8> {
+    #[inline]
+    fn reserve_bytes(&mut self, additional: usize) {
+        self.reserve(additional);
+    }
+}
+
 /// Writes one record: its length, then its fields.
-fn put_record(
-    buf: &mut BytesMut,
+#[inline]
+fn put_record<B: RecordBuf>(
+    buf: &mut B,
     attributes: i8,
     timestamp_delta: i64,
     offset_delta: i32,
@@ -564,27 +590,31 @@ fn put_record(
         field: "record",
         len: size,
     })?;
-    buf.reserve(size as usize + 5);
-    put_varint(buf, size);
-    buf.put_i8(attributes);
-    put_varlong(buf, timestamp_delta);
-    put_varint(buf, offset_delta);
-    put_varint(buf, key_len);
+
+    buf.reserve_bytes(size as usize + 5);
+    put_zigzag32(buf, size);
+    buf.put_u8(attributes as u8);
+    put_uvarlong(
+        buf,
+        ((timestamp_delta << 1) ^ (timestamp_delta >> 63)) as u64,
+    );
+    put_zigzag32(buf, offset_delta);
+    put_zigzag32(buf, key_len);
     if let Some(k) = key {
         buf.put_slice(k);
     }
-    put_varint(buf, value_len);
+    put_zigzag32(buf, value_len);
     if let Some(v) = value {
         buf.put_slice(v);
     }
-    put_varint(buf, header_count);
+    put_zigzag32(buf, header_count);
     for h in headers {
-        put_varint(buf, h.key.len() as i32);
+        put_zigzag32(buf, h.key.len() as i32);
         buf.put_slice(h.key.as_bytes());
         match &h.value {
-            None => put_varint(buf, -1),
+            None => put_zigzag32(buf, -1),
             Some(v) => {
-                put_varint(buf, v.len() as i32);
+                put_zigzag32(buf, v.len() as i32);
                 buf.put_slice(v);
             }
         }
@@ -592,12 +622,27 @@ fn put_record(
     Ok(())
 }
 
+/// Writes a zigzag VARINT into any buffer.
+#[inline]
+fn put_zigzag32<B: BufMut>(buf: &mut B, v: i32) {
+    put_uvarlong(buf, ((v << 1) ^ (v >> 31)) as u32 as u64);
+}
+
+#[inline]
+fn put_uvarlong<B: BufMut>(buf: &mut B, mut v: u64) {
+    while v >= 0x80 {
+        buf.put_u8((v as u8) | 0x80);
+        v >>= 7;
+    }
+    buf.put_u8(v as u8);
+}
+
 /// Builds a batch as a producer sends it: base offset 0, leader epoch -1, no producer id,
 /// offsets 0, 1, 2, … in order; uncompressed, or compressed by
 /// [`BatchBuilder::finish_compressed`].
 #[derive(Debug)]
 pub struct BatchBuilder {
-    buf: BytesMut,
+    buf: Vec<u8>,
     base_timestamp: i64,
     max_timestamp: i64,
     count: i32,
@@ -611,8 +656,8 @@ impl BatchBuilder {
 
     /// Like [`BatchBuilder::new`], with room for `capacity` bytes before growing.
     pub fn with_capacity(base_timestamp: i64, capacity: usize) -> Self {
-        let mut buf = BytesMut::with_capacity(capacity.max(RECORD_BATCH_OVERHEAD));
-        put_header_placeholder(&mut buf);
+        let mut buf = Vec::with_capacity(capacity.max(RECORD_BATCH_OVERHEAD));
+        buf.resize(RECORD_BATCH_OVERHEAD, 0);
         BatchBuilder {
             buf,
             base_timestamp,
@@ -675,7 +720,7 @@ impl BatchBuilder {
     /// Patches the header and CRC and returns the finished batch.
     pub fn finish(mut self) -> Result<Bytes, EncodeError> {
         self.header(Compression::None).patch(&mut self.buf)?;
-        Ok(self.buf.freeze())
+        Ok(Bytes::from(self.buf))
     }
 
     /// Compresses the records with `compression` into a new buffer behind the header, then
