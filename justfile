@@ -12,6 +12,11 @@ test:
 ci:
     bash .ci/run
 
+# Codec benchmarks, kwire against the kafka-protocol crate (criterion, about three minutes).
+# A separate package outside the workspace; see docs/benchmarks.md.
+bench:
+    cd benches && cargo bench
+
 lint:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
