@@ -37,7 +37,7 @@ pub async fn run(as_json: bool) -> Result<ExitCode, Failure> {
     );
     let summary = produce::produce(&producer, TOPIC, &Input::File(dataset.clone())).await?;
     drop(producer);
-    crate::print_summary(&summary, as_json);
+    crate::print_summary(&summary, as_json)?;
     if !as_json {
         let largest = largest_line(&dataset).unwrap_or(0);
         let most = summary
@@ -52,11 +52,11 @@ pub async fn run(as_json: bool) -> Result<ExitCode, Failure> {
             .map(|p| p.bytes)
             .min()
             .unwrap_or(0);
-        println!(
+        out!(
             "LeastBytes gave each record to the partition with the fewest bytes so far: the fullest \
              and emptiest partitions differ by {} bytes, less than the largest record ({largest} bytes).",
             most - least
-        );
+        )?;
     }
     eprintln!("demo: stopping the broker");
     tokio::task::spawn_blocking(move || drop(cluster))

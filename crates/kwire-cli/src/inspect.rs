@@ -53,35 +53,45 @@ pub async fn metadata(
                 })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
         });
-        println!("{value}");
+        out!("{value}")?;
     } else {
-        println!(
+        out!(
             "cluster {}",
             response.cluster_id.as_deref().unwrap_or("(no id)")
-        );
+        )?;
         for b in &response.brokers {
-            println!("broker {} at {}:{}", b.node_id, b.host, b.port);
+            out!("broker {} at {}:{}", b.node_id, b.host, b.port)?;
         }
         for t in &listed {
             let name = t.name.as_deref().unwrap_or("(unknown)");
             if t.error_code != kwire_codec::ErrorCode::None {
-                println!("topic {name}: {}", t.error_code);
+                out!("topic {name}: {}", t.error_code)?;
                 continue;
             }
-            println!("topic {name}: {} partitions", t.partitions.len());
+            out!("topic {name}: {} partitions", t.partitions.len())?;
             let mut parts = t.partitions.clone();
             parts.sort_by_key(|p| p.partition_index);
             for p in parts {
-                println!(
+                out!(
                     "  partition {} leader {} epoch {} replicas {:?} isr {:?}",
-                    p.partition_index, p.leader_id, p.leader_epoch, p.replica_nodes, p.isr_nodes
-                );
+                    p.partition_index,
+                    p.leader_id,
+                    p.leader_epoch,
+                    p.replica_nodes,
+                    p.isr_nodes
+                )?;
             }
         }
     }
-    let missing = listed
+    let missing: Vec<String> = listed
         .iter()
-        .any(|t| t.error_code != kwire_codec::ErrorCode::None);
+        .filter(|t| t.error_code != kwire_codec::ErrorCode::None)
+        .map(|t| format!("{} ({})", t.name.as_deref().unwrap_or("?"), t.error_code))
+        .collect();
+    if !missing.is_empty() {
+        eprintln!("kwire: no metadata for topic {}", missing.join(", "));
+    }
+    let missing = !missing.is_empty();
     Ok(if missing {
         ExitCode::from(1)
     } else {
@@ -110,20 +120,22 @@ pub async fn api_versions(addr: &str, as_json: bool) -> Result<ExitCode, Failure
             })).collect::<Vec<_>>(),
             "kwire_uses": chosen.iter().map(|(name, v)| json!({"api": name, "version": v})).collect::<Vec<_>>(),
         });
-        println!("{value}");
+        out!("{value}")?;
     } else {
-        println!("broker {addr} serves {} APIs", response.api_keys.len());
+        out!("broker {addr} serves {} APIs", response.api_keys.len())?;
         for (name, v) in &chosen {
             match v {
-                Some(v) => println!("  {name}: kwire uses v{v}"),
-                None => println!("  {name}: no version in common"),
+                Some(v) => out!("  {name}: kwire uses v{v}")?,
+                None => out!("  {name}: no version in common")?,
             }
         }
         for k in &response.api_keys {
-            println!(
+            out!(
                 "  api {:>3}: v{}..=v{}",
-                k.api_key, k.min_version, k.max_version
-            );
+                k.api_key,
+                k.min_version,
+                k.max_version
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -2,6 +2,13 @@
 //! and show protocol bytes as JSON (`decode`) or write them from JSON (`encode`).
 #![forbid(unsafe_code)]
 
+/// Prints a line on stdout through [`write_stdout`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format!("{}\n", format_args!($($arg)*)).as_bytes())
+    };
+}
+
 mod demo;
 mod inspect;
 mod produce;
@@ -191,19 +198,30 @@ async fn run_produce(args: ProduceArgs) -> Result<ExitCode, Failure> {
         .await
         .map_err(|e| Failure::fatal(e.to_string()))?;
     let summary = produce::produce(&producer, &args.topic, &input).await?;
-    print_summary(&summary, args.json);
+    print_summary(&summary, args.json)?;
     Ok(exit_code(&summary))
 }
 
 /// Prints a produce summary as text or JSON.
-pub fn print_summary(summary: &produce::Summary, json: bool) {
+pub fn print_summary(summary: &produce::Summary, json: bool) -> Result<(), Failure> {
     if json {
-        println!(
-            "{}",
-            serde_json::to_string(summary).expect("a summary always serializes")
-        );
+        let text = serde_json::to_string(summary).expect("a summary always serializes");
+        out!("{text}")
     } else {
-        print!("{}", summary.to_text());
+        write_stdout(summary.to_text().as_bytes())
+    }
+}
+
+/// Writes to standard output. A closed stdout (`kwire … | head`) is not an error: the rest
+/// of the output is simply not wanted.
+pub fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::fatal(format!(
+            "cannot write to standard output: {e}"
+        ))),
+        _ => Ok(()),
     }
 }
 

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 
 use bytes::Bytes;
-use kwire_producer::{DeliveryFuture, Producer, Record};
+use kwire_producer::{DeliveryFuture, Producer, ProducerError, Record};
 use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
@@ -71,14 +71,22 @@ impl Summary {
     /// The summary as text, for people.
     pub fn to_text(&self) -> String {
         let mut out = format!(
-            "sent {} records ({} bytes) to topic `{}`",
-            self.records, self.bytes, self.topic
+            "sent {} ({}) to topic `{}`",
+            plural(self.records, "record", "records"),
+            plural(self.bytes, "byte", "bytes"),
+            self.topic
         );
         if self.rejected > 0 {
-            out.push_str(&format!("; {} lines rejected", self.rejected));
+            out.push_str(&format!(
+                "; {} rejected",
+                plural(self.rejected, "line", "lines")
+            ));
         }
         if self.failed > 0 {
-            out.push_str(&format!("; {} records failed", self.failed));
+            out.push_str(&format!(
+                "; {} failed",
+                plural(self.failed, "record", "records")
+            ));
         }
         out.push('\n');
         if !self.partitions.is_empty() {
@@ -121,6 +129,14 @@ impl Input {
         }
     }
 
+    /// How errors name the input.
+    fn describe(&self) -> String {
+        match self {
+            Input::Stdin => "standard input".to_owned(),
+            Input::File(path) => format!("`{}`", path.display()),
+        }
+    }
+
     async fn open(&self) -> Result<Box<dyn AsyncRead + Unpin + Send>, Failure> {
         match self {
             Input::Stdin => Ok(Box::new(tokio::io::stdin())),
@@ -138,11 +154,23 @@ fn strip_line_ending(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// Why a line is not one JSON document, or `None` if it is.
+/// Why a line is not one JSON document, or `None` if it is. JSON text is UTF-8 (RFC 8259),
+/// which is checked first: skipping over a string does not check its bytes.
 pub fn json_error(line: &[u8]) -> Option<String> {
+    if let Err(e) = std::str::from_utf8(line) {
+        return Some(format!(
+            "not UTF-8 text (invalid byte at column {})",
+            e.valid_up_to() + 1
+        ));
+    }
     serde_json::from_slice::<serde::de::IgnoredAny>(line)
         .err()
-        .map(|e| e.to_string())
+        .map(|e| e.to_string().replace(" at line 1 column ", " at column "))
+}
+
+/// "1 line", "2 lines".
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Sends every valid line of `input` to `topic` and reports per partition where they landed.
@@ -168,7 +196,7 @@ pub async fn produce(producer: &Producer, topic: &str, input: &Input) -> Result<
         let n = reader
             .read_until(b'\n', &mut buf)
             .await
-            .map_err(|e| Failure::fatal(format!("cannot read input: {e}")))?;
+            .map_err(|e| Failure::fatal(format!("cannot read {}: {e}", input.describe())))?;
         if n == 0 {
             break;
         }
@@ -184,10 +212,17 @@ pub async fn produce(producer: &Producer, topic: &str, input: &Input) -> Result<
         }
         let value = Bytes::copy_from_slice(line);
         let len = value.len() as u64;
-        let delivery = producer
-            .send(topic, Record::value(value))
-            .await
-            .map_err(|e| Failure::fatal(format!("line {line_no}: {e}")))?;
+        let delivery = match producer.send(topic, Record::value(value)).await {
+            Ok(d) => d,
+            // A record that cannot be sent on its own is reported like a bad line; what
+            // the cluster refuses as a whole stops the run.
+            Err(e @ (ProducerError::RecordTooLarge { .. } | ProducerError::Encode(_))) => {
+                eprintln!("line {line_no}: not sent: {e}");
+                summary.failed += 1;
+                continue;
+            }
+            Err(e) => return Err(Failure::fatal(format!("line {line_no}: {e}"))),
+        };
         outstanding.push_back((line_no, len, delivery));
         if outstanding.len() >= WINDOW {
             let (no, len, d) = outstanding.pop_front().expect("not empty");
@@ -233,7 +268,11 @@ mod tests {
         assert_eq!(json_error(b"{\"a\": 1}"), None);
         assert_eq!(json_error(b"42"), None);
         let e = json_error(b"{\"a\": }").unwrap();
-        assert!(e.contains("line 1 column 7"), "{e}");
+        assert_eq!(e, "expected value at column 7");
+        assert_eq!(
+            json_error(b"{\"a\":\"\xff\"}").unwrap(),
+            "not UTF-8 text (invalid byte at column 7)"
+        );
         assert!(json_error(b"{} {}")
             .unwrap()
             .contains("trailing characters"));

@@ -15,7 +15,7 @@
 //! the whole input (size prefix included); a JSON failure is serde_json's message with its
 //! line and column.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -113,7 +113,7 @@ pub fn decode(command: DecodeCommand) -> Result<ExitCode, Failure> {
     };
     let mut text = json.map_err(|e| Failure::fatal(e.to_string()))?;
     text.push('\n');
-    write_stdout(text.as_bytes())?;
+    crate::write_stdout(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -129,9 +129,9 @@ pub fn encode(command: EncodeCommand) -> Result<ExitCode, Failure> {
     };
     let bytes = encode_json(&read_text(input.file.as_deref())?)?;
     if input.raw {
-        write_stdout(&bytes)?;
+        crate::write_stdout(&bytes)?;
     } else {
-        write_stdout(format!("{}\n", hex(&bytes)).as_bytes())?;
+        crate::write_stdout(format!("{}\n", hex(&bytes)).as_bytes())?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -195,13 +195,6 @@ fn read_text(file: Option<&Path>) -> Result<String, Failure> {
         let at = e.utf8_error().valid_up_to();
         Failure::fatal(format!("the JSON is not UTF-8 text (byte {at})"))
     })
-}
-
-fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(bytes)
-        .and_then(|()| out.flush())
-        .map_err(|e| Failure::fatal(format!("cannot write to standard output: {e}")))
 }
 
 fn to_json<T: Serialize>(value: &T, pretty: bool) -> String {

@@ -232,3 +232,61 @@ fn metadata_lists_a_created_topic_with_its_partitions() {
     assert_eq!(v["topics"][0]["partitions"].as_array().unwrap().len(), 3);
     assert_eq!(v["brokers"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn an_oversized_line_and_a_non_utf8_line_are_reported_and_the_rest_delivered() {
+    let cluster = shared();
+    let topic = unique_topic("oversized");
+    cluster.create_topic(&topic, 1).unwrap();
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    let big = format!("{{\"big\":\"{}\"}}", "x".repeat(1_100_000));
+    file.write_all(b"{\"a\":1}\n").unwrap();
+    file.write_all(big.as_bytes()).unwrap();
+    file.write_all(b"\n{\"s\":\"\xff\"}\n{\"b\":2}\n").unwrap();
+    let out = kwire(&[
+        "produce",
+        "-b",
+        cluster.bootstrap(),
+        "-t",
+        &topic,
+        file.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].starts_with("line 2: not sent: record of ")
+            && lines[0].contains("larger than the maximum request size"),
+        "{err}"
+    );
+    assert_eq!(
+        lines[1],
+        "line 3: not UTF-8 text (invalid byte at column 7)"
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("sent 2 records (14 bytes)"), "{text}");
+    assert!(text.contains("1 line rejected; 1 record failed"), "{text}");
+    let values: Vec<Vec<u8>> = cluster
+        .consume(&topic, 2, Duration::from_secs(60))
+        .unwrap()
+        .into_iter()
+        .map(|r| r.value.unwrap())
+        .collect();
+    assert_eq!(values, vec![b"{\"a\":1}".to_vec(), b"{\"b\":2}".to_vec()]);
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_kwire_quietly() {
+    let cluster = shared();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kwire"))
+        .args(["api-versions", "-b", cluster.bootstrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // like `kwire api-versions | head -0`
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+}

@@ -91,7 +91,7 @@ pub enum ConnectionError {
         got: i32,
     },
     /// The broker and kwire share no version of an API.
-    #[error("broker at {addr} does not support {api} in a version kwire speaks (kwire: {ours:?}, broker: {broker:?})")]
+    #[error("broker at {addr} {} {api}, which kwire speaks at v{}-v{}", broker_range(.broker), .ours.0, .ours.1)]
     Unsupported {
         /// The broker.
         addr: String,
@@ -132,6 +132,13 @@ pub enum ConnectionError {
         /// The broker id.
         node_id: i32,
     },
+}
+
+fn broker_range(broker: &Option<(i16, i16)>) -> String {
+    match broker {
+        Some((min, max)) => format!("serves only v{min}-v{max} of"),
+        None => "does not serve".to_owned(),
+    }
 }
 
 fn reason_suffix(reason: &Option<String>) -> String {
