@@ -387,17 +387,24 @@ impl Shared {
         }
         let mut taken = Vec::new();
         let mut kept = VecDeque::new();
+        // A partition whose first ready batch must wait (in flight, or backing off before a
+        // retry) holds back its later batches too, so that none overtakes it.
+        let mut held = HashSet::new();
         while let Some(b) = state.ready.pop_front() {
             let key = (b.topic.clone(), b.partition);
-            if b.not_before <= now && !state.busy.contains(&key) {
+            if b.not_before <= now && !state.busy.contains(&key) && !held.contains(&key) {
                 state.busy.insert(key);
                 taken.push(b);
             } else {
+                held.insert(key);
                 kept.push_back(b);
             }
         }
         state.ready = kept;
         state.in_flight += taken.len();
+        // Only the first waiting batch of a partition that is not in flight can become
+        // sendable by time alone (when its retry backoff ends).
+        let mut firsts = HashSet::new();
         let next = state
             .open
             .values()
@@ -406,6 +413,7 @@ impl Shared {
                 state
                     .ready
                     .iter()
+                    .filter(|b| firsts.insert((b.topic.clone(), b.partition)))
                     .filter(|b| !state.busy.contains(&(b.topic.clone(), b.partition)))
                     .map(|b| b.not_before.max(now)),
             )
