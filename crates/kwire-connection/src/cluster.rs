@@ -8,7 +8,7 @@ use std::time::Duration;
 use kwire_codec::metadata::{MetadataRequest, MetadataResponse};
 use kwire_codec::{ErrorCode, Uuid};
 
-use crate::connection::{Connection, ConnectionConfig};
+use crate::connection::{lock, Connection, ConnectionConfig};
 use crate::error::ConnectionError;
 
 /// A partition and its leader, as of the last metadata refresh.
@@ -378,8 +378,4 @@ fn validate_addr(addr: &str) -> Result<(), ConnectionError> {
     port.parse::<u16>()
         .map_err(|_| invalid("the port is not a number from 0 to 65535"))?;
     Ok(())
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

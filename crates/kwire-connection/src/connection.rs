@@ -419,7 +419,9 @@ fn api_key_of<M: Message>() -> ApiKey {
     ApiKey::from_code(M::API_KEY).expect("every Request type is an API the codec speaks")
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// Locks `m`, carrying on after a panic elsewhere poisoned it (the guarded state stays
+/// consistent: every critical section here is a few plain assignments).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
