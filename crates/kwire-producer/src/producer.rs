@@ -234,7 +234,7 @@ impl Producer {
             .map_err(|_| ProducerError::Closed)?
             .forget();
         let result = match shared.cluster.topic(topic).await {
-            Ok(meta) => shared.enqueue(topic, &meta, record, reserved),
+            Ok(meta) => shared.enqueue(topic, &meta, record, size, reserved),
             Err(e) => Err(e.into()),
         };
         if result.is_err() {
@@ -275,13 +275,15 @@ impl Shared {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Picks the partition and appends the record to its open batch, all under one lock, so
-    /// that records are assigned in the order they are sent.
+    /// Picks the partition and appends the record (of about `size` bytes, from
+    /// [`BatchBuilder::record_size_estimate`]) to its open batch, all under one lock, so that
+    /// records are assigned in the order they are sent.
     fn enqueue(
         &self,
         topic: &str,
         meta: &TopicMetadata,
         record: Record,
+        size: usize,
         reserved: usize,
     ) -> Result<DeliveryFuture, ProducerError> {
         let mut state = self.lock();
@@ -307,11 +309,6 @@ impl Shared {
         };
         let timestamp = record.timestamp.unwrap_or_else(now_ms);
         let key = (topic.to_owned(), partition);
-        let size = BatchBuilder::record_size_estimate(
-            record.key.as_deref(),
-            record.value.as_deref(),
-            &record.headers,
-        );
         let full = |b: &OpenBatch| {
             !b.builder.is_empty()
                 && (b.builder.size() + size > self.config.batch_size.max(RECORD_BATCH_OVERHEAD + 1)
