@@ -201,6 +201,14 @@ def main():
         add("record_batch", f"{name}_crc_checked", b"\x01" + data)
         add("round_trip", f"batches_{name}", bytes([KIND_BATCHES, 0]) + data)
 
+    # crc32c: a starting CRC (4 bytes) and data, of lengths on both sides of the folding
+    # threshold (512) and the 64- and 256-byte steps; the record batches' own bytes too.
+    for length in (0, 100, 515, 777, 1300, 4100):
+        data = bytes((i * 2654435761 >> 13) & 0xFF for i in range(length + 4))
+        add("crc32c", f"length_{length}", data)
+    for name, data in batches.items():
+        add("crc32c", f"batch_{name}", b"\xff\xff\xff\xff" + data)
+
     for target, count in sorted(seeds.items()):
         print(f"{target}: {count} seeds")
 

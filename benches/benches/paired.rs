@@ -11,8 +11,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use kwire_benches::{
-    capacity, check_agreement, copy_and_crc, input, kp_decode, kp_encode, kp_records, kwire_decode,
-    kwire_encode, SHAPES,
+    capacity, check_agreement, copy_and_crc, crc_with_crc32c_crate, crc_with_kwire_crc32c, input,
+    kp_decode, kp_encode, kp_records, kwire_decode, kwire_encode, SHAPES,
 };
 
 /// An operation under measurement: its name, the call, and its fastest round so far.
@@ -25,13 +25,17 @@ const CALLS: u32 = 20;
 fn main() {
     // `cargo bench -- <filter>` passes arguments meant for criterion; run regardless.
     println!("paired: fastest of {ROUNDS} alternating rounds of {CALLS} calls, per batch");
+    println!(
+        "kwire-crc32c on this CPU: {}",
+        kwire_crc32c::implementation()
+    );
     for shape in &SHAPES {
         let input = input(shape);
         let kp = kp_records(&input);
         let capacity = capacity(shape);
         let batch = check_agreement(&input, &kp, capacity);
 
-        let mut ops: [Op; 5] = [
+        let mut ops: [Op; 7] = [
             (
                 "encode kwire",
                 Box::new(|| drop(black_box(kwire_encode(black_box(&input), capacity)))),
@@ -55,6 +59,16 @@ fn main() {
             (
                 "copy+crc32c",
                 Box::new(|| drop(black_box(copy_and_crc(black_box(&batch))))),
+                Duration::MAX,
+            ),
+            (
+                "crc32c crate only",
+                Box::new(|| drop(black_box(crc_with_crc32c_crate(black_box(&batch))))),
+                Duration::MAX,
+            ),
+            (
+                "kwire-crc32c only",
+                Box::new(|| drop(black_box(crc_with_kwire_crc32c(black_box(&batch))))),
                 Duration::MAX,
             ),
         ];

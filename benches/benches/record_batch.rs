@@ -7,11 +7,15 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use kwire_benches::{
-    capacity, check_agreement, copy_and_crc, input, kp_decode, kp_encode, kp_records, kwire_decode,
-    kwire_encode, SHAPES,
+    capacity, check_agreement, copy_and_crc, crc_with_crc32c_crate, crc_with_kwire_crc32c, input,
+    kp_decode, kp_encode, kp_records, kwire_decode, kwire_encode, SHAPES,
 };
 
 fn benches(c: &mut Criterion) {
+    eprintln!(
+        "kwire-crc32c on this CPU: {}",
+        kwire_crc32c::implementation()
+    );
     for shape in &SHAPES {
         let input = input(shape);
         let kp = kp_records(&input);
@@ -47,6 +51,16 @@ fn benches(c: &mut Criterion) {
         });
         group.bench_function(BenchmarkId::from_parameter("copy+crc32c"), |b| {
             b.iter(|| copy_and_crc(black_box(&batch)))
+        });
+        group.finish();
+
+        let mut group = c.benchmark_group(format!("crc32c/{}", shape.label));
+        group.throughput(Throughput::Bytes(batch.len() as u64 - 21));
+        group.bench_function(BenchmarkId::from_parameter("crc32c-crate"), |b| {
+            b.iter(|| crc_with_crc32c_crate(black_box(&batch)))
+        });
+        group.bench_function(BenchmarkId::from_parameter("kwire-crc32c"), |b| {
+            b.iter(|| crc_with_kwire_crc32c(black_box(&batch)))
         });
         group.finish();
     }

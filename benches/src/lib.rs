@@ -135,11 +135,24 @@ pub fn kp_encode(records: &[KpRecord], capacity: usize) -> Bytes {
     buf.freeze()
 }
 
-/// The baseline: copy the batch into a fresh buffer and compute the CRC the codecs compute.
+/// The CRC-32C of a batch's checked bytes with the `crc32c` crate (the `crc32` instruction
+/// where the CPU has it), which kafka-protocol uses.
+pub fn crc_with_crc32c_crate(batch: &[u8]) -> u32 {
+    crc32c::crc32c(&batch[21..])
+}
+
+/// The same CRC with kwire-crc32c (carry-less-multiply folding where the CPU has it), which
+/// kwire-codec uses.
+pub fn crc_with_kwire_crc32c(batch: &[u8]) -> u32 {
+    kwire_crc32c::crc32c(&batch[21..])
+}
+
+/// The baseline: copy the batch into a fresh buffer and compute the CRC the codecs compute,
+/// with the faster of the two CRC-32C implementations.
 pub fn copy_and_crc(batch: &[u8]) -> (BytesMut, u32) {
     let mut out = BytesMut::with_capacity(batch.len());
     out.extend_from_slice(batch);
-    let crc = crc32c::crc32c(&out[21..]);
+    let crc = kwire_crc32c::crc32c(&out[21..]);
     (out, crc)
 }
 

@@ -301,6 +301,19 @@ mod tests {
     }
 
     #[test]
+    fn every_crc32c_seed_gives_the_crc32c_crates_crc() {
+        for (name, data) in seeds("crc32c") {
+            let (start, data) = data.split_at(4);
+            let start = u32::from_le_bytes(start.try_into().unwrap());
+            assert_eq!(
+                kwire_crc32c::crc32c_append(start, data),
+                crc32c::crc32c_append(start, data),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
     fn every_request_frame_seed_decodes_in_full() {
         for (name, data) in seeds("request_frame") {
             let mut buf = BytesMut::from(&data[..]);

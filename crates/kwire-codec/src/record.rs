@@ -223,7 +223,7 @@ impl RecordBatch {
                 batch_bytes[CRC_OFFSET..CRC_OFFSET + 4]
                     .try_into()
                     .unwrap_or([0; 4]),
-            ) == crc32c::crc32c(&batch_bytes[CRC_OFFSET + 4..])
+            ) == kwire_crc32c::crc32c(&batch_bytes[CRC_OFFSET + 4..])
     }
 
     /// Reads one batch from `r`, decompressing its records if it is compressed (with at most
@@ -309,7 +309,7 @@ fn decode_body(
     let crc_at = r.position();
     let crc = r.u32("crc")?;
     if check == CrcCheck::Verify {
-        let actual = crc32c::crc32c(&body[r.position()..]);
+        let actual = kwire_crc32c::crc32c(&body[r.position()..]);
         if actual != crc {
             return Err(DecodeError::new(
                 DecodeErrorKind::CrcMismatch {
@@ -515,7 +515,7 @@ impl BatchHeader {
         h.put_i16(self.producer_epoch);
         h.put_i32(self.base_sequence);
         h.put_i32(count);
-        let crc = crc32c::crc32c(&batch[CRC_OFFSET + 4..]);
+        let crc = kwire_crc32c::crc32c(&batch[CRC_OFFSET + 4..]);
         batch[CRC_OFFSET..CRC_OFFSET + 4].copy_from_slice(&crc.to_be_bytes());
         Ok(())
     }
@@ -906,7 +906,7 @@ mod tests {
     fn a_compressed_batch_is_a_typed_error_not_garbage() {
         let mut bytes = parse_hex(VECTOR_A).unwrap();
         bytes[22] = 1; // gzip
-        let crc = crc32c::crc32c(&bytes[21..]);
+        let crc = kwire_crc32c::crc32c(&bytes[21..]);
         bytes[17..21].copy_from_slice(&crc.to_be_bytes());
         let err = RecordBatch::decode_all(Bytes::from(bytes), CrcCheck::Verify).unwrap_err();
         assert_eq!(err.kind, DecodeErrorKind::CompressionNotEnabled("gzip"));
