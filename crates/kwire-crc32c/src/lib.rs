@@ -54,6 +54,70 @@ pub fn crc32c_append(crc: u32, data: &[u8]) -> u32 {
     crc32c::crc32c_append(crc, data)
 }
 
+/// The CRC-32C of `a` followed by `b`, from the CRC-32C of `a`, that of `b` and the length
+/// of `b`: lets a CRC be computed over pieces in any order, or over the end of a buffer
+/// before its start is known (a record batch's header is written last, but comes first).
+pub fn crc32c_combine(crc_a: u32, crc_b: u32, len_b: u64) -> u32 {
+    // With the CRC's initial value and final complement, crc(a ‖ b) works out to
+    // crc(a)·x^(8·len_b) + crc(b) modulo P: appending b's length in zero bits to a, then
+    // adding b's CRC.
+    multiply(crc_a, x_pow_8n(len_b)) ^ crc_b
+}
+
+/// In the bit-reflected representation of polynomials modulo P that the CRC register uses:
+/// bit 31 is x^0 and bit 0 is x^31.
+const ONE: u32 = 1 << 31;
+
+/// P's coefficients of x^0 to x^31, bit-reflected.
+const P_REFLECTED: u32 = 0x82F6_3B78;
+
+/// a·b mod P.
+const fn multiply(a: u32, mut b: u32) -> u32 {
+    let mut product = 0;
+    let mut bit = ONE;
+    while bit != 0 {
+        if a & bit != 0 {
+            product ^= b;
+        }
+        // b·x: a shift towards the high powers, reduced by P when x^32 falls out.
+        b = if b & 1 != 0 {
+            (b >> 1) ^ P_REFLECTED
+        } else {
+            b >> 1
+        };
+        bit >>= 1;
+    }
+    product
+}
+
+/// x^(2^k) mod P for k = 0..64, computed at compile time.
+const X_POW_2K: [u32; 64] = {
+    let mut table = [0u32; 64];
+    table[0] = ONE >> 1;
+    let mut k = 1;
+    while k < 64 {
+        table[k] = multiply(table[k - 1], table[k - 1]);
+        k += 1;
+    }
+    table
+};
+
+/// x^(8·n) mod P: the factor that shifts a CRC past n zero bytes.
+fn x_pow_8n(n: u64) -> u32 {
+    let mut result = ONE;
+    // 8·n = n << 3: bit k of n stands for x^(2^(k+3)).
+    let mut k = 3;
+    let mut n = n;
+    while n != 0 {
+        if n & 1 != 0 {
+            result = multiply(result, X_POW_2K[k]);
+        }
+        n >>= 1;
+        k += 1;
+    }
+    result
+}
+
 /// Which implementation [`crc32c`] uses for inputs of at least [`FOLD_THRESHOLD`] bytes on
 /// this CPU: `"avx512-vpclmulqdq"` or `"crc32c-crate"`. For benchmark reports.
 pub fn implementation() -> &'static str {
@@ -108,6 +172,20 @@ mod tests {
         assert_eq!(crc32c_append(crc32c(a), b), whole);
     }
 
+    #[test]
+    fn combining_matches_the_crc32c_crate() {
+        for (a, b, len) in [
+            (0, 0, 0),
+            (0xFFFF_FFFF, 1, 1),
+            (0x1234_5678, 0x9ABC_DEF0, 1_000_000),
+        ] {
+            assert_eq!(
+                crc32c_combine(a, b, len),
+                crc32c::crc32c_combine(a, b, len as usize)
+            );
+        }
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
 
@@ -119,6 +197,18 @@ mod tests {
         ) {
             let data = &data[start.min(data.len())..];
             proptest::prop_assert_eq!(crc32c_append(crc, data), crc32c::crc32c_append(crc, data));
+        }
+
+        #[test]
+        fn combined_pieces_give_the_crc_of_the_whole(
+            data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3000),
+            split in 0usize..3000,
+        ) {
+            let (a, b) = data.split_at(split.min(data.len()));
+            proptest::prop_assert_eq!(
+                crc32c_combine(crc32c(a), crc32c(b), b.len() as u64),
+                crc32c(&data)
+            );
         }
     }
 }
