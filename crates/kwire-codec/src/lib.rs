@@ -82,6 +82,7 @@ pub mod metadata;
 pub mod primitives;
 pub mod produce;
 pub mod record;
+mod record_builder;
 
 use bytes::{Bytes, BytesMut};
 
