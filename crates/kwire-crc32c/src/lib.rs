@@ -2,18 +2,18 @@
 //!
 //! On x86-64 CPUs with AVX-512 and VPCLMULQDQ (Intel Ice Lake and later, AMD Zen 4 and later)
 //! long inputs are folded 256 bytes at a time with 512-bit carry-less multiplication, several
-//! times faster than the `crc32` instruction that the [`crc32c`] crate uses. Everywhere else,
-//! and for inputs shorter than [`FOLD_THRESHOLD`], this crate calls the [`crc32c`] crate, which
+//! times faster than the `crc32` instruction that the [`crc32c`](mod@crc32c) crate uses. Everywhere else,
+//! and for inputs shorter than [`FOLD_THRESHOLD`], this crate calls the [`crc32c`](mod@crc32c) crate, which
 //! also finishes every folded computation (the last 16 folded bytes and the tail).
 //!
 //! # Why this crate has `unsafe`
 //!
-//! kwire's crates forbid `unsafe` code. This one allows it in one module, [`fold`] of the
+//! kwire's crates forbid `unsafe` code. This one allows it in one module, `fold` (src/fold.rs) of the
 //! x86-64 build, because the benchmarks in `docs/benchmarks.md` showed that the CRC alone
 //! took most of the time of encoding and decoding 1 KiB records, more than the codec's speed
 //! target allowed. The `unsafe` there is limited to calling a function compiled for CPU
 //! features after checking at run time that the CPU has them, and to unaligned vector loads
-//! from slices whose length was checked. The results are checked against the [`crc32c`]
+//! from slices whose length was checked. The results are checked against the [`crc32c`](mod@crc32c)
 //! crate by property tests over every length, alignment and starting value mix, and by a
 //! fuzz target.
 //!
@@ -30,7 +30,7 @@
 #[cfg(target_arch = "x86_64")]
 mod fold;
 
-/// Inputs shorter than this many bytes go straight to the [`crc32c`] crate: folding has a
+/// Inputs shorter than this many bytes go straight to the [`crc32c`](mod@crc32c) crate: folding has a
 /// fixed cost (loading constants, reducing four vectors to one) that only pays off on
 /// longer inputs.
 pub const FOLD_THRESHOLD: usize = 512;
@@ -118,7 +118,7 @@ fn x_pow_8n(n: u64) -> u32 {
     result
 }
 
-/// Which implementation [`crc32c`] uses for inputs of at least [`FOLD_THRESHOLD`] bytes on
+/// Which implementation [`crc32c()`] uses for inputs of at least [`FOLD_THRESHOLD`] bytes on
 /// this CPU: `"avx512-vpclmulqdq"` or `"crc32c-crate"`. For benchmark reports.
 pub fn implementation() -> &'static str {
     #[cfg(target_arch = "x86_64")]
