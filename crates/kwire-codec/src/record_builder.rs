@@ -167,14 +167,20 @@ pub(crate) fn put_record<B: RecordBuf>(
     Ok(())
 }
 
-/// [`put_record`] for the common record without headers and attributes, into a `Vec`: the
-/// small fields before the key and before the value are gathered in a register and stored
-/// in one write each, instead of a byte at a time (each byte write checks and updates the
-/// vector's length). Falls back to [`put_record`] when a varint would take more than three
-/// bytes (a delta, length or record size of 2^20 or more).
+/// [`put_record`] for the common record without headers and attributes, at `*end` in a
+/// [`BatchBuilder`]'s vector, which may hold initialized bytes of no meaning past `*end`.
+///
+/// A record of up to [`SMALL_RECORD`] bytes is written into that slack, which is grown by
+/// [`SLACK_STEP`] bytes of zeros at a time: the small fields before the key and before the
+/// value are gathered in registers and stored 8 bytes at once, short keys and values are
+/// copied by a few moves instead of a call to `memcpy`, and the vector's length is not
+/// touched, so the writing position stays in a register. Larger records are appended to the
+/// vector cut back to `*end`. Falls back to [`put_record`] when a varint would take more
+/// than three bytes (a delta, length or record size of 2^20 or more).
 #[inline]
 fn put_plain_record(
     buf: &mut Vec<u8>,
+    end: &mut usize,
     timestamp_delta: i64,
     offset_delta: i32,
     key: Option<&[u8]>,
@@ -191,7 +197,10 @@ fn put_plain_record(
         1
     };
     if (timestamp | offset | key_field | value_field) >= SHORT_VARINT_END {
-        return put_record(buf, 0, timestamp_delta, offset_delta, key, value, &[]);
+        buf.truncate(*end);
+        put_record(buf, 0, timestamp_delta, offset_delta, key, value, &[])?;
+        *end = buf.len();
+        return Ok(());
     }
 
     let timestamp = Word::varint(timestamp);
@@ -207,16 +216,43 @@ fn put_plain_record(
         + value_len as u64
         + 1;
     if 2 * size >= SHORT_VARINT_END {
-        return put_record(buf, 0, timestamp_delta, offset_delta, key, value, &[]);
+        buf.truncate(*end);
+        put_record(buf, 0, timestamp_delta, offset_delta, key, value, &[])?;
+        *end = buf.len();
+        return Ok(());
     }
 
-    buf.reserve(size as usize + 3 + 8);
+    let length = Word::varint(2 * size);
     // Length, attributes (0), timestamp delta; offset delta, key length.
-    Word::varint(2 * size)
-        .then(Word::BYTE_ZERO)
-        .then(timestamp)
-        .write(buf);
-    offset.then(key_field).write(buf);
+    let head = length.then(Word::BYTE_ZERO).then(timestamp);
+    let head2 = offset.then(key_field);
+    let total = (length.len + size) as usize;
+    if total <= SMALL_RECORD {
+        // Words write 8 bytes wherever they start; the room covers the last one's.
+        let room = total + 8;
+        if buf.len() - *end < room {
+            buf.resize(*end + room.max(SLACK_STEP), 0);
+        }
+        let out = &mut buf[*end..*end + room];
+        let mut at = head.store(out, 0);
+        at = head2.store(out, at);
+        if let Some(k) = key {
+            copy_short(&mut out[at..], k);
+            at += key_len;
+        }
+        at = value_field.store(out, at);
+        if let Some(v) = value {
+            copy_short(&mut out[at..], v);
+        }
+        out[total - 1] = 0; // no headers
+        *end += total;
+        return Ok(());
+    }
+
+    buf.truncate(*end);
+    buf.reserve(total + 8);
+    head.write(buf);
+    head2.write(buf);
     if let Some(k) = key {
         buf.extend_from_slice(k);
     }
@@ -225,7 +261,43 @@ fn put_plain_record(
         buf.extend_from_slice(v);
     }
     buf.push(0); // no headers
+    *end = buf.len();
     Ok(())
+}
+
+/// Records of up to this many bytes are written into a [`BatchBuilder`]'s slack (see
+/// [`put_plain_record`]).
+const SMALL_RECORD: usize = 256;
+
+/// Bytes of zeros a [`BatchBuilder`] adds to its slack at a time.
+const SLACK_STEP: usize = 4096;
+
+/// Copies `src` to the start of `dst` (at least as long) as two overlapping copies of a
+/// constant size, which the compiler writes as a few moves instead of a call to `memcpy`;
+/// for up to 128 bytes, longer ones through `memcpy`.
+#[inline(always)]
+fn copy_short(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    macro_rules! pair {
+        ($width:literal) => {{
+            dst[..$width].copy_from_slice(&src[..$width]);
+            dst[n - $width..n].copy_from_slice(&src[n - $width..]);
+        }};
+    }
+    match n {
+        0 => {}
+        1..=3 => {
+            dst[0] = src[0];
+            dst[n / 2] = src[n / 2];
+            dst[n - 1] = src[n - 1];
+        }
+        4..=7 => pair!(4),
+        8..=15 => pair!(8),
+        16..=31 => pair!(16),
+        32..=63 => pair!(32),
+        64..=128 => pair!(64),
+        _ => dst[..n].copy_from_slice(src),
+    }
 }
 
 /// Unsigned varints below this take at most three bytes: the ones [`put_plain_record`]
@@ -249,17 +321,21 @@ impl Word {
     /// One zero byte.
     const BYTE_ZERO: Word = Word { bits: 0, len: 1 };
 
-    /// The unsigned varint of `v`, below [`SHORT_VARINT_END`], without a loop or branches.
+    /// The unsigned varint of `v`, below [`SHORT_VARINT_END`], without a loop.
     #[inline(always)]
     fn varint(v: u64) -> Word {
-        let more_than_one = u64::from(v >= 0x80);
-        let more_than_two = u64::from(v >= 0x4000);
-        let bits = (v & 0x7F | more_than_one << 7)
-            | ((v >> 7) & 0x7F | more_than_two << 7) << 8
-            | (v >> 14) << 16;
-        Word {
-            bits,
-            len: 1 + more_than_one + more_than_two,
+        if v < 0x80 {
+            Word { bits: v, len: 1 }
+        } else if v < 0x4000 {
+            Word {
+                bits: (v & 0x7F) | 0x80 | (v >> 7) << 8,
+                len: 2,
+            }
+        } else {
+            Word {
+                bits: (v & 0x7F) | 0x80 | ((v >> 7) & 0x7F | 0x80) << 8 | (v >> 14) << 16,
+                len: 3,
+            }
         }
     }
 
@@ -270,6 +346,13 @@ impl Word {
             bits: self.bits | next.bits.wrapping_shl(8 * self.len as u32),
             len: self.len + next.len,
         }
+    }
+
+    /// Stores all 8 bytes at `at` in `out`, returns where the real ones end.
+    #[inline(always)]
+    fn store(self, out: &mut [u8], at: usize) -> usize {
+        out[at..at + 8].copy_from_slice(&self.bits.to_le_bytes());
+        at + self.len as usize
     }
 
     /// Appends the bytes: all 8 in one store, then the vector cut back to the real ones.
@@ -306,7 +389,9 @@ const CRC_CHUNK: usize = 8 * 1024;
 /// [`BatchBuilder::finish_compressed`].
 #[derive(Debug)]
 pub struct BatchBuilder {
+    /// The batch in `buf[..end]`; past `end`, initialized room for small records.
     buf: Vec<u8>,
+    end: usize,
     /// CRC-32C of the records in `buf[RECORD_BATCH_OVERHEAD..crc_end]`, computed a chunk at
     /// a time while the bytes are still in the CPU's cache, and combined with the header's
     /// at the end.
@@ -329,6 +414,7 @@ impl BatchBuilder {
         buf.resize(RECORD_BATCH_OVERHEAD, 0);
         BatchBuilder {
             buf,
+            end: RECORD_BATCH_OVERHEAD,
             records_crc: 0,
             crc_end: RECORD_BATCH_OVERHEAD,
             base_timestamp,
@@ -339,7 +425,7 @@ impl BatchBuilder {
 
     /// Bytes the batch takes so far.
     pub fn size(&self) -> usize {
-        self.buf.len()
+        self.end
     }
 
     /// Records appended so far.
@@ -376,8 +462,16 @@ impl BatchBuilder {
         let offset_delta = self.count;
         let timestamp_delta = timestamp.wrapping_sub(self.base_timestamp);
         if headers.is_empty() {
-            put_plain_record(&mut self.buf, timestamp_delta, offset_delta, key, value)?;
+            put_plain_record(
+                &mut self.buf,
+                &mut self.end,
+                timestamp_delta,
+                offset_delta,
+                key,
+                value,
+            )?;
         } else {
+            self.buf.truncate(self.end);
             put_record(
                 &mut self.buf,
                 0,
@@ -387,19 +481,21 @@ impl BatchBuilder {
                 value,
                 headers,
             )?;
+            self.end = self.buf.len();
         }
         self.count += 1;
         self.max_timestamp = self.max_timestamp.max(timestamp);
-        if self.buf.len() - self.crc_end >= CRC_CHUNK {
-            self.records_crc =
-                kwire_crc32c::crc32c_append(self.records_crc, &self.buf[self.crc_end..]);
-            self.crc_end = self.buf.len();
+        if self.end - self.crc_end >= CRC_CHUNK {
+            let records = &self.buf[self.crc_end..self.end];
+            self.records_crc = kwire_crc32c::crc32c_append(self.records_crc, records);
+            self.crc_end = self.end;
         }
         Ok(())
     }
 
     /// Patches the header and CRC and returns the finished batch.
     pub fn finish(mut self) -> Result<Bytes, EncodeError> {
+        self.buf.truncate(self.end);
         let records_crc = kwire_crc32c::crc32c_append(self.records_crc, &self.buf[self.crc_end..]);
         self.header(Compression::None)
             .patch_with_records_crc(&mut self.buf, records_crc)?;
@@ -420,7 +516,7 @@ impl BatchBuilder {
         if !compression.is_enabled() {
             return Err(EncodeError::CompressionNotEnabled(compression.name()));
         }
-        let records = &self.buf[RECORD_BATCH_OVERHEAD..];
+        let records = &self.buf[RECORD_BATCH_OVERHEAD..self.end];
         let mut out = BytesMut::with_capacity(RECORD_BATCH_OVERHEAD + records.len() / 2 + 64);
         put_header_placeholder(&mut out);
         compression::compress(compression, records, &mut out)?;
