@@ -113,14 +113,10 @@ pub fn kp_records(input: &Input) -> Vec<KpRecord> {
 
 pub fn kwire_encode(input: &Input, capacity: usize) -> Bytes {
     let mut b = BatchBuilder::with_capacity(TS, capacity);
-    for i in 0..input.keys.len() {
-        b.append(
-            input.timestamps[i],
-            Some(&input.keys[i]),
-            Some(&input.values[i]),
-            &[],
-        )
-        .expect("record fits");
+    let records = input.timestamps.iter().zip(&input.keys).zip(&input.values);
+    for ((&timestamp, key), value) in records {
+        b.append(timestamp, Some(key), Some(value), &[])
+            .expect("record fits");
     }
     b.finish().expect("batch fits")
 }

@@ -272,18 +272,13 @@ const SMALL_RECORD: usize = 256;
 /// Bytes of zeros a [`BatchBuilder`] adds to its slack at a time.
 const SLACK_STEP: usize = 4096;
 
-/// Copies `src` to the start of `dst` (at least as long) as two overlapping copies of a
-/// constant size, which the compiler writes as a few moves instead of a call to `memcpy`;
-/// for up to 128 bytes, longer ones through `memcpy`.
+/// Copies `src` to the start of `dst` (at least as long). Up to 128 bytes, as two
+/// overlapping copies of a constant size, which the compiler writes as a few moves instead
+/// of a call to `memcpy`.
 #[inline(always)]
 fn copy_short(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
-    macro_rules! pair {
-        ($width:literal) => {{
-            dst[..$width].copy_from_slice(&src[..$width]);
-            dst[n - $width..n].copy_from_slice(&src[n - $width..]);
-        }};
-    }
+    let dst = &mut dst[..n];
     match n {
         0 => {}
         1..=3 => {
@@ -291,13 +286,32 @@ fn copy_short(dst: &mut [u8], src: &[u8]) {
             dst[n / 2] = src[n / 2];
             dst[n - 1] = src[n - 1];
         }
-        4..=7 => pair!(4),
-        8..=15 => pair!(8),
-        16..=31 => pair!(16),
-        32..=63 => pair!(32),
-        64..=128 => pair!(64),
-        _ => dst[..n].copy_from_slice(src),
+        4..=7 => copy_ends::<4>(dst, src),
+        8..=15 => copy_ends::<8>(dst, src),
+        16..=31 => copy_ends::<16>(dst, src),
+        32..=63 => copy_ends::<32>(dst, src),
+        64..=128 => copy_ends::<64>(dst, src),
+        _ => copy_long(dst, src),
     }
+}
+
+/// The first and the last `W` bytes of `src` (of the same length as `dst`, and at least `W`
+/// long) copied to `dst`: all of it, when `src` is at most `2·W` long.
+#[inline(always)]
+fn copy_ends<const W: usize>(dst: &mut [u8], src: &[u8]) {
+    if let (Some(d), Some(s)) = (dst.first_chunk_mut::<W>(), src.first_chunk::<W>()) {
+        *d = *s;
+    }
+    if let (Some(d), Some(s)) = (dst.last_chunk_mut::<W>(), src.last_chunk::<W>()) {
+        *d = *s;
+    }
+}
+
+/// `dst.copy_from_slice(src)` out of line: inlined, the compiler merges it with the
+/// constant-size copies of [`copy_short`] into one call to `memcpy` of a variable size.
+#[inline(never)]
+fn copy_long(dst: &mut [u8], src: &[u8]) {
+    dst.copy_from_slice(src);
 }
 
 /// Unsigned varints below this take at most three bytes: the ones [`put_plain_record`]
@@ -452,6 +466,7 @@ impl BatchBuilder {
     }
 
     /// Appends a record with `timestamp` (ms since the epoch).
+    #[inline]
     pub fn append(
         &mut self,
         timestamp: i64,
