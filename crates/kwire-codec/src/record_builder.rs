@@ -197,10 +197,7 @@ fn put_plain_record(
         1
     };
     if (timestamp | offset | key_field | value_field) >= SHORT_VARINT_END {
-        buf.truncate(*end);
-        put_record(buf, 0, timestamp_delta, offset_delta, key, value, &[])?;
-        *end = buf.len();
-        return Ok(());
+        return put_record_at_end(buf, end, timestamp_delta, offset_delta, key, value, &[]);
     }
 
     let timestamp = Word::varint(timestamp);
@@ -216,10 +213,7 @@ fn put_plain_record(
         + value_len as u64
         + 1;
     if 2 * size >= SHORT_VARINT_END {
-        buf.truncate(*end);
-        put_record(buf, 0, timestamp_delta, offset_delta, key, value, &[])?;
-        *end = buf.len();
-        return Ok(());
+        return put_record_at_end(buf, end, timestamp_delta, offset_delta, key, value, &[]);
     }
 
     let length = Word::varint(2 * size);
@@ -231,7 +225,7 @@ fn put_plain_record(
         // Words write 8 bytes wherever they start; the room covers the last one's.
         let room = total + 8;
         if buf.len() - *end < room {
-            buf.resize(*end + room.max(SLACK_STEP), 0);
+            grow_slack(buf, *end + room);
         }
         let out = &mut buf[*end..*end + room];
         let mut at = head.store(out, 0);
@@ -246,6 +240,29 @@ fn put_plain_record(
         }
         out[total - 1] = 0; // no headers
         *end += total;
+        return Ok(());
+    }
+
+    let prefix = total - value_len - 1;
+    if let (Some(v), true) = (value, prefix + 8 <= PREFIX_ROOM) {
+        // A large value behind a short prefix: the prefix is written like a small record,
+        // into a constant-size block of zeros, and the value appended to it, so the vector's
+        // length changes four times per record instead of once per field.
+        buf.truncate(*end);
+        buf.reserve(total + PREFIX_ROOM);
+        buf.extend_from_slice(&[0; PREFIX_ROOM]);
+        let out = &mut buf[*end..];
+        let mut at = head.store(out, 0);
+        at = head2.store(out, at);
+        if let Some(k) = key {
+            copy_short(&mut out[at..], k);
+            at += key_len;
+        }
+        at = value_field.store(out, at);
+        buf.truncate(*end + at);
+        buf.extend_from_slice(v);
+        buf.push(0); // no headers
+        *end = buf.len();
         return Ok(());
     }
 
@@ -268,6 +285,36 @@ fn put_plain_record(
 /// Records of up to this many bytes are written into a [`BatchBuilder`]'s slack (see
 /// [`put_plain_record`]).
 const SMALL_RECORD: usize = 256;
+
+/// [`put_record`] at `*end` in a [`BatchBuilder`]'s vector: for records with headers, and
+/// those whose varints [`put_plain_record`] does not write. Out of line, like the other rare
+/// paths, so that the common one needs fewer registers.
+#[inline(never)]
+fn put_record_at_end(
+    buf: &mut Vec<u8>,
+    end: &mut usize,
+    timestamp_delta: i64,
+    offset_delta: i32,
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+    headers: &[RecordHeader],
+) -> Result<(), EncodeError> {
+    buf.truncate(*end);
+    put_record(buf, 0, timestamp_delta, offset_delta, key, value, headers)?;
+    *end = buf.len();
+    Ok(())
+}
+
+/// Makes `buf` at least `len` long, adding at least [`SLACK_STEP`] bytes of zeros.
+#[cold]
+#[inline(never)]
+fn grow_slack(buf: &mut Vec<u8>, len: usize) {
+    buf.resize(len.max(buf.len() + SLACK_STEP), 0);
+}
+
+/// Room for the fields before a large value (see [`put_plain_record`]): a key of up to 40
+/// bytes and the varints around it.
+const PREFIX_ROOM: usize = 64;
 
 /// Bytes of zeros a [`BatchBuilder`] adds to its slack at a time.
 const SLACK_STEP: usize = 4096;
@@ -486,17 +533,15 @@ impl BatchBuilder {
                 value,
             )?;
         } else {
-            self.buf.truncate(self.end);
-            put_record(
+            put_record_at_end(
                 &mut self.buf,
-                0,
+                &mut self.end,
                 timestamp_delta,
                 offset_delta,
                 key,
                 value,
                 headers,
             )?;
-            self.end = self.buf.len();
         }
         self.count += 1;
         self.max_timestamp = self.max_timestamp.max(timestamp);
