@@ -209,6 +209,12 @@ def main():
     for name, data in batches.items():
         add("crc32c", f"batch_{name}", b"\xff\xff\xff\xff" + data)
 
+    # batch_builder: records described by flag bytes (see kwire_fuzz::batch_builder); a
+    # pseudo-random stream of a few lengths reaches every width, key and value case.
+    for length in (16, 200, 1000, 3000):
+        data = bytes((i * 2246822519 >> 11) & 0xFF for i in range(length))
+        add("batch_builder", f"stream_{length}", data)
+
     for target, count in sorted(seeds.items()):
         print(f"{target}: {count} seeds")
 

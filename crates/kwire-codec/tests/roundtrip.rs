@@ -508,7 +508,8 @@ proptest! {
                 option::of(vec(any::<u8>(), 0..300)),
                 prop::bool::weighted(0.1),
             ),
-            1..20,
+            // Enough records to cross the builder's 4 KiB slack steps and 8 KiB CRC chunks.
+            1..60,
         ),
         long_key in prop::bool::weighted(0.05),
     ) {
