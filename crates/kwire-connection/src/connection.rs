@@ -79,6 +79,9 @@ struct Pending {
 struct Outgoing {
     frame: Bytes,
     waiter: Option<Waiter>,
+    /// Told once the frame is written to the socket (or could not be): how a request
+    /// without a response learns that it left.
+    written: Option<oneshot::Sender<Result<(), ConnectionError>>>,
 }
 
 struct Inner {
@@ -283,21 +286,37 @@ impl Connection {
     }
 
     /// Sends `request` at `version` without waiting for a response (Produce with acks=0,
-    /// which the broker never answers). Returns once the request is queued for writing.
+    /// which the broker never answers). Returns once the request is written to the socket:
+    /// after that, dropping the connection no longer loses it (the operating system sends
+    /// what it was given before closing).
+    ///
+    /// # Errors
+    ///
+    /// [`ConnectionError::Closed`] when the connection is closed or the write fails,
+    /// [`ConnectionError::Timeout`] when the request could not be written within the request
+    /// timeout (a peer that stopped reading).
     pub async fn send_without_response<R: Request>(
         &self,
         version: i16,
         request: &R,
     ) -> Result<(), ConnectionError> {
-        let frame = self.encode(api_key_of::<R>(), version, request)?.1;
+        let api = api_key_of::<R>();
+        let frame = self.encode(api, version, request)?.1;
         self.check_open()?;
+        let (written, done) = oneshot::channel();
         self.inner
             .outgoing
             .send(Outgoing {
                 frame,
                 waiter: None,
+                written: Some(written),
             })
-            .map_err(|_| self.closed_error())
+            .map_err(|_| self.closed_error())?;
+        match tokio::time::timeout(self.inner.config.request_timeout, done).await {
+            Err(_) => Err(self.timeout_error(api)),
+            Ok(Err(_)) => Err(self.closed_error()),
+            Ok(Ok(result)) => result,
+        }
     }
 
     fn encode<M: Message>(
@@ -369,6 +388,7 @@ impl Connection {
             .send(Outgoing {
                 frame,
                 waiter: Some(waiter),
+                written: None,
             })
             .map_err(|_| self.closed_error())?;
         Ok(response)
@@ -452,11 +472,15 @@ async fn write_loop(
         {
             let mut p = lock(&pending);
             if let Some(reason) = &p.closed {
+                let closed = || ConnectionError::Closed {
+                    addr: addr.clone(),
+                    reason: Some(reason.clone()),
+                };
                 if let Some(w) = out.waiter {
-                    let _ = w.reply.send(Err(ConnectionError::Closed {
-                        addr: addr.clone(),
-                        reason: Some(reason.clone()),
-                    }));
+                    let _ = w.reply.send(Err(closed()));
+                }
+                if let Some(written) = out.written {
+                    let _ = written.send(Err(closed()));
                 }
                 continue;
             }
@@ -466,8 +490,18 @@ async fn write_loop(
             }
         }
         if let Err(e) = socket.write_all(&out.frame).await {
-            fail_all(&pending, format!("write failed: {e}"), &addr);
+            let reason = format!("write failed: {e}");
+            if let Some(written) = out.written {
+                let _ = written.send(Err(ConnectionError::Closed {
+                    addr: addr.clone(),
+                    reason: Some(reason.clone()),
+                }));
+            }
+            fail_all(&pending, reason, &addr);
             return;
+        }
+        if let Some(written) = out.written {
+            let _ = written.send(Ok(()));
         }
     }
 }

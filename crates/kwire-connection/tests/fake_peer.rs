@@ -337,3 +337,31 @@ async fn a_size_prefix_above_max_response_size_closes_the_connection_with_a_clea
     );
     assert!(conn.is_closed());
 }
+
+#[tokio::test]
+async fn a_request_without_response_is_written_in_full_when_the_call_returns() {
+    let (conn, mut peer) = connected(ConnectionConfig::default()).await;
+    // Large enough (about 700 KB) that writing it takes several rounds of the peer reading.
+    let names: Vec<String> = (0..50_000).map(|i| format!("topic-{i:06}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let peer_reads = tokio::spawn(async move {
+        let size = peer.read_i32().await.expect("request size prefix");
+        let mut frame = vec![0; usize::try_from(size).unwrap()];
+        peer.read_exact(&mut frame)
+            .await
+            .expect("the whole request frame");
+        let mut r = Reader::new(Bytes::from(frame));
+        RequestHeader::decode(&mut r).unwrap();
+        let body = MetadataRequest::decode(r.take_rest(), VERSION).unwrap();
+        body.topics.unwrap().len()
+    });
+
+    conn.send_without_response(VERSION, &MetadataRequest::for_topics(&names, false))
+        .await
+        .expect("written");
+    // Dropping the last handle stops the connection's tasks; what was written must still
+    // arrive (acks=0 records were lost this way when the call returned on queueing).
+    drop(conn);
+
+    assert_eq!(peer_reads.await.unwrap(), 50_000);
+}

@@ -7,7 +7,9 @@ use kwire_codec::compression::Compression;
 /// How many replicas must have a record before the broker acknowledges it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Acks {
-    /// No acknowledgement: the broker sends no response and offsets are unknown (-1).
+    /// No acknowledgement: the broker sends no response and offsets are unknown (-1). A
+    /// record counts as delivered once its request is written to the socket; a broker that
+    /// then refuses it (or dies) loses it without anyone knowing, as in every Kafka client.
     None,
     /// The leader has written the record.
     Leader,
