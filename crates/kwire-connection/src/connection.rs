@@ -180,13 +180,7 @@ impl Connection {
 
     /// Closes the connection: requests in flight fail with [`ConnectionError::Closed`].
     pub fn close(&self) {
-        fail_all(
-            &self.inner.pending,
-            "closed by the client".to_owned(),
-            &self.inner.addr,
-        );
-        self.inner.reader.abort();
-        self.inner.writer.abort();
+        self.close_because("closed by the client".to_owned());
     }
 
     /// Asks the broker which versions it serves (ApiVersions, newest first, falling back to
@@ -285,21 +279,17 @@ impl Connection {
         })
     }
 
-    /// Sends `request` at `version` without waiting for a response (Produce with acks=0,
-    /// which the broker never answers). Returns once the request is written to the socket:
-    /// after that, dropping the connection no longer loses it (the operating system sends
-    /// what it was given before closing).
+    /// Queues `request` at `version`, which gets no response (Produce with acks=0, which
+    /// the broker never answers); [`WriteFuture::wait`] tells when it is written.
     ///
     /// # Errors
     ///
-    /// [`ConnectionError::Closed`] when the connection is closed or the write fails,
-    /// [`ConnectionError::Timeout`] when the request could not be written within the request
-    /// timeout (a peer that stopped reading).
-    pub async fn send_without_response<R: Request>(
+    /// [`ConnectionError::Closed`] when the connection is closed; encoding errors.
+    pub fn start_send_without_response<R: Request>(
         &self,
         version: i16,
         request: &R,
-    ) -> Result<(), ConnectionError> {
+    ) -> Result<WriteFuture, ConnectionError> {
         let api = api_key_of::<R>();
         let frame = self.encode(api, version, request)?.1;
         self.check_open()?;
@@ -312,11 +302,36 @@ impl Connection {
                 written: Some(written),
             })
             .map_err(|_| self.closed_error())?;
-        match tokio::time::timeout(self.inner.config.request_timeout, done).await {
-            Err(_) => Err(self.timeout_error(api)),
-            Ok(Err(_)) => Err(self.closed_error()),
-            Ok(Ok(result)) => result,
-        }
+        Ok(WriteFuture {
+            conn: self.clone(),
+            api,
+            deadline: tokio::time::Instant::now() + self.inner.config.request_timeout,
+            done,
+        })
+    }
+
+    /// Sends `request` at `version`, which gets no response, and returns once it is written
+    /// to the socket: after that, dropping the connection no longer loses it (the operating
+    /// system sends what it was given before closing).
+    ///
+    /// # Errors
+    ///
+    /// As [`Connection::start_send_without_response`] and [`WriteFuture::wait`].
+    pub async fn send_without_response<R: Request>(
+        &self,
+        version: i16,
+        request: &R,
+    ) -> Result<(), ConnectionError> {
+        self.start_send_without_response(version, request)?
+            .wait()
+            .await
+    }
+
+    /// Closes the connection for `reason`: requests in flight fail with it.
+    fn close_because(&self, reason: String) {
+        fail_all(&self.inner.pending, reason, &self.inner.addr);
+        self.inner.reader.abort();
+        self.inner.writer.abort();
     }
 
     fn encode<M: Message>(
@@ -564,6 +579,37 @@ async fn read_loop(
         }
     };
     fail_all(&pending, reason, &addr);
+}
+
+/// A request without a response, queued with [`Connection::start_send_without_response`];
+/// [`WriteFuture::wait`] tells when it is written.
+pub struct WriteFuture {
+    conn: Connection,
+    api: ApiKey,
+    deadline: tokio::time::Instant,
+    done: oneshot::Receiver<Result<(), ConnectionError>>,
+}
+
+impl WriteFuture {
+    /// Waits until the request is written to the socket, until the request timeout.
+    ///
+    /// # Errors
+    ///
+    /// [`ConnectionError::Closed`] when the connection closed or the write failed.
+    /// [`ConnectionError::Timeout`] when the request was not written in time (the peer stopped
+    /// reading): the connection is then closed, so that the rest of the frame, and the
+    /// requests queued behind it, never reach the peer after the caller was told they failed.
+    pub async fn wait(self) -> Result<(), ConnectionError> {
+        match tokio::time::timeout_at(self.deadline, self.done).await {
+            Err(_) => {
+                let error = self.conn.timeout_error(self.api);
+                self.conn.close_because(error.to_string());
+                Err(error)
+            }
+            Ok(Err(_)) => Err(self.conn.closed_error()),
+            Ok(Ok(result)) => result,
+        }
+    }
 }
 
 /// The response to a request queued with [`Connection::start_call`]; [`ResponseFuture::wait`]

@@ -18,5 +18,5 @@ pub mod connection;
 pub mod error;
 
 pub use cluster::{BrokerMetadata, Cluster, ClusterConfig, PartitionMetadata, TopicMetadata};
-pub use connection::{Connection, ConnectionConfig, ResponseFuture};
+pub use connection::{Connection, ConnectionConfig, ResponseFuture, WriteFuture};
 pub use error::ConnectionError;

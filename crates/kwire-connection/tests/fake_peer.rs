@@ -365,3 +365,31 @@ async fn a_request_without_response_is_written_in_full_when_the_call_returns() {
 
     assert_eq!(peer_reads.await.unwrap(), 50_000);
 }
+
+#[tokio::test]
+async fn a_request_without_response_not_written_in_time_fails_and_closes_the_connection() {
+    let (conn, mut peer) = connected(config_with_timeout(Duration::from_millis(300))).await;
+    // Far more than the loopback socket buffers hold, to a peer that does not read.
+    let names: Vec<String> = (0..1_500_000).map(|i| format!("topic-{i:07}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+
+    let result = conn
+        .send_without_response(VERSION, &MetadataRequest::for_topics(&names, false))
+        .await;
+    assert!(
+        matches!(result, Err(ConnectionError::Timeout { .. })),
+        "{result:?}"
+    );
+    // Closed, so what is left of the frame never reaches the peer after the caller was told
+    // it failed (a retry would otherwise be a duplicate).
+    assert!(conn.is_closed());
+    let size = peer
+        .read_i32()
+        .await
+        .expect("the start of the frame was written");
+    let mut frame = vec![0; usize::try_from(size).unwrap()];
+    assert!(
+        peer.read_exact(&mut frame).await.is_err(),
+        "the frame was cut off"
+    );
+}

@@ -16,6 +16,7 @@ use kwire_codec::record::{BatchBuilder, RECORD_BATCH_OVERHEAD};
 use kwire_codec::{ApiKey, EncodeError, ErrorCode};
 use kwire_connection::{
     Cluster, ClusterConfig, ConnectionConfig, ConnectionError, ResponseFuture, TopicMetadata,
+    WriteFuture,
 };
 use serde::Serialize;
 use tokio::sync::{oneshot, Notify, Semaphore};
@@ -565,11 +566,26 @@ async fn dispatch(shared: &Arc<Shared>, batches: Vec<Batch>) {
                 }
                 shared.finished(n);
             }
-            Ok(Sent::WithoutResponse) => {
-                for (batch, _) in group {
-                    shared.succeed(batch, -1, -1);
-                }
-                shared.finished(n);
+            Ok(Sent::WithoutResponse(written)) => {
+                // Waited for in a task of its own, like a response: a broker that stops
+                // reading must not hold up the batches for the others.
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    match written.wait().await {
+                        Ok(()) => {
+                            for (batch, _) in group {
+                                shared.succeed(batch, -1, -1);
+                            }
+                        }
+                        Err(e) => {
+                            let e = ProducerError::from(e);
+                            for (batch, _) in group {
+                                shared.retry_or_fail(batch, e.clone(), true);
+                            }
+                        }
+                    }
+                    shared.finished(n);
+                });
             }
             Ok(Sent::Pending(response, by_id)) => {
                 let shared = shared.clone();
@@ -592,8 +608,8 @@ async fn dispatch(shared: &Arc<Shared>, batches: Vec<Batch>) {
 
 /// A Produce request on its way.
 enum Sent {
-    /// acks=0: the broker will not answer.
-    WithoutResponse,
+    /// acks=0: the broker will not answer; the request is delivered once written.
+    WithoutResponse(WriteFuture),
     /// The response to come, and whether topics are named by id (v13+).
     Pending(ResponseFuture<ProduceResponse>, bool),
 }
@@ -640,8 +656,8 @@ async fn produce(
         unknown_tagged_fields: Vec::new(),
     };
     if shared.config.acks == Acks::None {
-        conn.send_without_response(version, &request).await?;
-        return Ok(Sent::WithoutResponse);
+        let written = conn.start_send_without_response(version, &request)?;
+        return Ok(Sent::WithoutResponse(written));
     }
     let response = conn.start_call(version, &request).await?;
     Ok(Sent::Pending(response, by_id))
