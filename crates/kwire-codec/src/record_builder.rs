@@ -221,9 +221,11 @@ fn put_plain_record(
     let head = length.then(Word::BYTE_ZERO).then(timestamp);
     let head2 = offset.then(key_field);
     let total = (length.len + size) as usize;
-    if total <= SMALL_RECORD {
-        // Words write 8 bytes wherever they start; the room covers the last one's.
-        let room = total + 8;
+    // Words write 8 bytes wherever they start; the room covers the last one's. A larger
+    // record that fits in the slack left by small ones goes there too, so that records of
+    // mixed sizes do not throw the slack away and zero it again each time.
+    let room = total + 8;
+    if total <= SMALL_RECORD || buf.len() - *end >= room {
         if buf.len() - *end < room {
             grow_slack(buf, *end + room);
         }

@@ -97,12 +97,13 @@ const fn multiply(a: u32, mut b: u32) -> u32 {
     product
 }
 
-/// x^(2^k) mod P for k = 0..64, computed at compile time.
-const X_POW_2K: [u32; 64] = {
-    let mut table = [0u32; 64];
+/// x^(2^k) mod P for k = 0..67 (a length in bytes of up to 2^64 − 1 is up to 2^67 bits),
+/// computed at compile time.
+const X_POW_2K: [u32; 67] = {
+    let mut table = [0u32; 67];
     table[0] = ONE >> 1;
     let mut k = 1;
-    while k < 64 {
+    while k < 67 {
         table[k] = multiply(table[k - 1], table[k - 1]);
         k += 1;
     }
@@ -177,6 +178,19 @@ mod tests {
         let whole = crc32c(&data);
         let (a, b) = data.split_at(1234);
         assert_eq!(crc32c_append(crc32c(a), b), whole);
+    }
+
+    #[test]
+    fn combining_takes_any_length() {
+        // The factor for 2^61 bytes and more comes from the table's last entries.
+        for len in [1 << 61, u64::MAX] {
+            let shifted = crc32c_combine(0x1234_5678, 0, len);
+            assert_eq!(shifted, multiply(0x1234_5678, x_pow_8n(len)));
+            assert_ne!(shifted, 0);
+        }
+        // x^(8·2^61) = x^(2^64), squared from x^(2^63).
+        assert_eq!(x_pow_8n(1 << 61), X_POW_2K[64]);
+        assert_eq!(X_POW_2K[64], multiply(X_POW_2K[63], X_POW_2K[63]));
     }
 
     #[test]
