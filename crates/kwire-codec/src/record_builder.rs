@@ -174,9 +174,11 @@ pub(crate) fn put_record<B: RecordBuf>(
 /// [`SLACK_STEP`] bytes of zeros at a time: the small fields before the key and before the
 /// value are gathered in registers and stored 8 bytes at once, short keys and values are
 /// copied by a few moves instead of a call to `memcpy`, and the vector's length is not
-/// touched, so the writing position stays in a register. Larger records are appended to the
-/// vector cut back to `*end`. Falls back to [`put_record`] when a varint would take more
-/// than three bytes (a delta, length or record size of 2^20 or more).
+/// touched, so the writing position stays in a register. A larger record's fields up to its
+/// value are written the same way and its value appended to the vector cut back there.
+/// A larger record with a long key or no value is appended field by field. Falls back to
+/// [`put_record`] when a varint would take more than three bytes (a delta, length or record
+/// size of 2^20 or more).
 #[inline]
 fn put_plain_record(
     buf: &mut Vec<u8>,
@@ -230,13 +232,7 @@ fn put_plain_record(
             grow_slack(buf, *end + room);
         }
         let out = &mut buf[*end..*end + room];
-        let mut at = head.store(out, 0);
-        at = head2.store(out, at);
-        if let Some(k) = key {
-            copy_short(&mut out[at..], k);
-            at += key_len;
-        }
-        at = value_field.store(out, at);
+        let at = store_prefix(out, head, head2, value_field, key);
         if let Some(v) = value {
             copy_short(&mut out[at..], v);
         }
@@ -253,18 +249,12 @@ fn put_plain_record(
         buf.truncate(*end);
         buf.reserve(total + PREFIX_ROOM);
         buf.extend_from_slice(&[0; PREFIX_ROOM]);
-        let out = &mut buf[*end..];
-        let mut at = head.store(out, 0);
-        at = head2.store(out, at);
-        if let Some(k) = key {
-            copy_short(&mut out[at..], k);
-            at += key_len;
-        }
-        at = value_field.store(out, at);
+        let at = store_prefix(&mut buf[*end..], head, head2, value_field, key);
         *end = append_value(buf, *end + at, v);
         return Ok(());
     }
 
+    // A large record with a long key or no value.
     buf.truncate(*end);
     buf.reserve(total + 8);
     head.write(buf);
@@ -279,6 +269,26 @@ fn put_plain_record(
     buf.push(0); // no headers
     *end = buf.len();
     Ok(())
+}
+
+/// Writes a record's fields up to its value into `out` (room for them plus 8 bytes): the
+/// length, attributes and timestamp delta in `head`, the offset delta and key length in
+/// `head2`, the key, then the value length. Returns where the value goes.
+#[inline(always)]
+fn store_prefix(
+    out: &mut [u8],
+    head: Word,
+    head2: Word,
+    value_field: Word,
+    key: Option<&[u8]>,
+) -> usize {
+    let mut at = head.store(out, 0);
+    at = head2.store(out, at);
+    if let Some(k) = key {
+        copy_short(&mut out[at..], k);
+        at += k.len();
+    }
+    value_field.store(out, at)
 }
 
 /// Records of up to this many bytes are written into a [`BatchBuilder`]'s slack (see
