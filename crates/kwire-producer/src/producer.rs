@@ -561,9 +561,7 @@ async fn dispatch(shared: &Arc<Shared>, batches: Vec<Batch>) {
         let n = group.len();
         match produce(shared, leader, &group).await {
             Err(e) => {
-                for (batch, _) in group {
-                    shared.retry_or_fail(batch, e.clone(), true);
-                }
+                retry_or_fail_group(shared, group, &e);
                 shared.finished(n);
             }
             Ok(Sent::WithoutResponse(written)) => {
@@ -577,12 +575,7 @@ async fn dispatch(shared: &Arc<Shared>, batches: Vec<Batch>) {
                                 shared.succeed(batch, -1, -1);
                             }
                         }
-                        Err(e) => {
-                            let e = ProducerError::from(e);
-                            for (batch, _) in group {
-                                shared.retry_or_fail(batch, e.clone(), true);
-                            }
-                        }
+                        Err(e) => retry_or_fail_group(&shared, group, &e.into()),
                     }
                     shared.finished(n);
                 });
@@ -592,17 +585,24 @@ async fn dispatch(shared: &Arc<Shared>, batches: Vec<Batch>) {
                 tokio::spawn(async move {
                     match response.wait().await {
                         Ok(response) => settle(&shared, group, &response, by_id),
-                        Err(e) => {
-                            let e = ProducerError::from(e);
-                            for (batch, _) in group {
-                                shared.retry_or_fail(batch, e.clone(), true);
-                            }
-                        }
+                        Err(e) => retry_or_fail_group(&shared, group, &e.into()),
                     }
                     shared.finished(n);
                 });
             }
         }
+    }
+}
+
+/// Requeues or fails every batch of a request for `error`, which concerns the whole
+/// request (so metadata is refreshed before a retry).
+fn retry_or_fail_group(
+    shared: &Shared,
+    group: Vec<(Batch, Arc<TopicMetadata>)>,
+    error: &ProducerError,
+) {
+    for (batch, _) in group {
+        shared.retry_or_fail(batch, error.clone(), true);
     }
 }
 
